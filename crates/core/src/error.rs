@@ -1,0 +1,39 @@
+//! The crate-wide error type. Each module has its own `thiserror` enum; [`Error`] wraps them
+//! so the binding converts errors in one place. Messages name the operation, the field or
+//! value at fault and what is accepted, because they reach users verbatim as JS `Error`s.
+
+use thiserror::Error as ThisError;
+
+use crate::framework::FrameworkError;
+use crate::profiles::ProfileError;
+use crate::stats::StatsError;
+
+/// Every error the core returns.
+#[derive(Debug, ThisError)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid samples or statistics options.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+    /// Benchmark registry, result storage or sampling failure.
+    #[error(transparent)]
+    Framework(#[from] FrameworkError),
+    /// Invalid, missing or unreadable profile.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+impl Error {
+    /// The kind of JS error this maps to: `"TypeError"` for a value of the wrong type,
+    /// `"RangeError"` for a number out of range, `"Error"` for everything else.
+    pub fn js_kind(&self) -> &'static str {
+        match self {
+            Error::Stats(e) => e.js_kind(),
+            Error::Framework(e) => e.js_kind(),
+            Error::Profile(e) => e.js_kind(),
+        }
+    }
+}
+
+/// Result alias of the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,24 @@
+//! The novacron-perf core: a plain Rust library with no N-API in it.
+//!
+//! The Node binding (the crate at the repository root) converts JS values to the types of
+//! this crate and back; every measurement, statistic, file format and validation rule lives
+//! here, so that it is tested with `cargo test` alone.
+//!
+//! Modules, one concern each:
+//! - [`stats`]: samples → summary (percentiles, bootstrap CI, Tukey outliers). No I/O, no clock.
+//! - [`framework`]: what the benchmarking framework needs beside the JS classes it runs: the
+//!   "already running" rule, result files, suite summaries, system snapshots and the
+//!   background system sampler.
+//! - [`profiles`]: the nine built-in environment profiles, validation, merge, workload
+//!   tuning and custom profiles on disk.
+//! - [`events`]: the bounded, non-blocking event bus from core threads to the binding.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod events;
+pub mod framework;
+pub mod fsutil;
+pub mod profiles;
+pub mod stats;
+
+pub use error::{Error, Result};
