@@ -78,6 +78,11 @@ impl ResultStore {
         self.write(&self.root.join("system"), &format!("system_metrics_{ts}"), series)
     }
 
+    /// Stores a report covering `start..=end`.
+    pub fn store_report(&self, start: i64, end: i64, report: &Value) -> Result<PathBuf, FrameworkError> {
+        self.write(&self.root, &format!("report_{start}_{end}"), report)
+    }
+
     fn write(&self, dir: &Path, stem: &str, value: &Value) -> Result<PathBuf, FrameworkError> {
         // Two results of one name in the same millisecond get distinct files.
         let mut path = dir.join(format!("{stem}.json"));

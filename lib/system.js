@@ -1,0 +1,185 @@
+'use strict';
+/**
+ * NovaCronPerformanceSystem (api-spec §2): loads a profile, builds the components from it,
+ * starts and stops them, and re-applies a new profile to running components.
+ *
+ * Components that are not built yet (metrics collector, trend analyzer, recommendation
+ * engine, dashboard, runner) are `null` and reported absent by `getStatus()`; the methods
+ * that need them throw the contract's "not initialized" errors.
+ */
+const { PerformanceBenchmarkingFramework } = require('./framework');
+const { EnvironmentProfileManager } = require('./profiles');
+const check = require('./validate');
+const native = require('./native');
+
+class NovaCronPerformanceSystem {
+  /**
+   * @param {object} [config] `environment` (profile name, 'production'), `autoStart`
+   *   (true unless literally false), `profilePath` ('./profiles'), `dataPath`
+   *   ('./performance-data'); other keys are forwarded to the framework.
+   */
+  constructor(config = {}) {
+    check.plainObject('config', config);
+    this.config = { environment: 'production', autoStart: true, profilePath: './profiles', dataPath: './performance-data', ...config };
+    check.string('config.environment', this.config.environment);
+    check.string('config.profilePath', this.config.profilePath);
+    check.string('config.dataPath', this.config.dataPath);
+    this.framework = null;
+    this.metricsCollector = null;
+    this.dashboard = null;
+    this.runner = null;
+    this.trendAnalyzer = null;
+    this.recommendationEngine = null;
+    this.profileManager = null;
+    /** The loaded profile's configuration object. */
+    this.currentProfile = null;
+    this.isInitialized = false;
+    this.isRunning = false;
+  }
+
+  /** Loads the profile and builds the components; starts them unless `autoStart === false`. */
+  async initialize() {
+    if (this.isInitialized) return;
+    const profileManager = new EnvironmentProfileManager({
+      profilesPath: this.config.profilePath,
+      defaultProfile: this.config.environment,
+    });
+    const profile = await profileManager.loadProfile(this.config.environment);
+    this.framework = new PerformanceBenchmarkingFramework({
+      metricsPath: this.config.dataPath,
+      ...this.config,
+      ...profile.framework,
+      startMonitoring: false,
+    });
+    this.profileManager = profileManager;
+    this.currentProfile = profile;
+    this.isInitialized = true;
+    if (this.config.autoStart !== false) await this.start();
+  }
+
+  /** Starts the components (initializing first if needed). */
+  async start() {
+    if (!this.isInitialized) await this.initialize();
+    if (this.isRunning) return;
+    this.framework.startSystemMonitoring();
+    this.isRunning = true;
+  }
+
+  /** Stops every component; the Node process can exit afterwards. */
+  async stop() {
+    if (!this.isRunning) return;
+    this.framework.stopSystemMonitoring();
+    this.isRunning = false;
+  }
+
+  requireInitialized() {
+    if (!this.isInitialized) throw new Error('Performance system not initialized');
+  }
+
+  /** Runs a registered benchmark (see `PerformanceBenchmarkingFramework.runBenchmark`). */
+  async runBenchmark(benchmarkName, config = {}) {
+    this.requireInitialized();
+    return this.framework.runBenchmark(benchmarkName, config);
+  }
+
+  /** Runs a suite (see `PerformanceBenchmarkingFramework.runBenchmarkSuite`). */
+  async runBenchmarkSuite(suiteConfig) {
+    this.requireInitialized();
+    return this.framework.runBenchmarkSuite(suiteConfig);
+  }
+
+  /** Metrics history; needs the metrics collector, which is not part of this build yet. */
+  async getMetrics(query = {}) {
+    if (!this.metricsCollector) throw new Error('Metrics collector not initialized');
+    return this.metricsCollector.getMetrics(query);
+  }
+
+  /** Trend summary; needs the trend analyzer, which is not part of this build yet. */
+  async getTrendSummary(timeRange = '24h') {
+    if (!this.trendAnalyzer) throw new Error('Trend analyzer not initialized');
+    return this.trendAnalyzer.getTrendSummary(timeRange);
+  }
+
+  /** Recommendations; needs the recommendation engine, which is not part of this build yet. */
+  async getRecommendations(filter = {}) {
+    if (!this.recommendationEngine) throw new Error('Recommendation engine not initialized');
+    return this.recommendationEngine.getRecommendations(filter);
+  }
+
+  /** Applies a recommendation; needs the recommendation engine, which is not part of this build yet. */
+  async implementRecommendation(recommendationId, options = {}) {
+    if (!this.recommendationEngine) throw new Error('Recommendation engine not initialized');
+    return this.recommendationEngine.implementRecommendation(recommendationId, options);
+  }
+
+  /**
+   * Loads `profileName` (built-in, custom or the name `optimizeProfile` returned), makes it
+   * the reported profile and applies its settings to the components; a running system is
+   * restarted with them.
+   */
+  async switchProfile(profileName) {
+    this.requireInitialized();
+    const profile = await this.profileManager.loadProfile(profileName);
+    const wasRunning = this.isRunning;
+    if (wasRunning) await this.stop();
+    this.framework.applyConfig(profile.framework);
+    this.currentProfile = profile;
+    this.config.environment = profileName;
+    if (wasRunning) await this.start();
+  }
+
+  /** Saves `<profilePath>/<name>.json`: `baseProfile` deep-merged with `customizations`, validated. */
+  async createCustomProfile(name, baseProfile, customizations) {
+    if (!this.profileManager) throw new Error('Profile manager not initialized');
+    check.string('baseProfile', baseProfile);
+    check.plainObject('customizations', customizations);
+    const base = await this.profileManager.getProfileConfiguration(baseProfile);
+    const merged = native.deepMerge(base, customizations);
+    await this.profileManager.saveCustomProfile(name, merged);
+  }
+
+  /** `{ initialized, running, currentProfile, components }`; absent components are null. */
+  getStatus() {
+    return {
+      initialized: this.isInitialized,
+      running: this.isRunning,
+      currentProfile: this.config.environment,
+      components: {
+        framework: Boolean(this.framework),
+        metricsCollector: this.metricsCollector ? this.metricsCollector.getStatus() : null,
+        dashboard: this.dashboard ? this.dashboard.getStatus() : null,
+        runner: this.runner ? this.runner.getStatus() : null,
+        trendAnalyzer: this.trendAnalyzer ? this.trendAnalyzer.getStatus() : null,
+        recommendationEngine: this.recommendationEngine ? this.recommendationEngine.getStatus() : null,
+      },
+    };
+  }
+
+  /** A system on the 'development' profile, initialized (and started unless autoStart is false). */
+  static async createDevelopmentSystem(config = {}) {
+    return NovaCronPerformanceSystem.create('development', config);
+  }
+
+  /** A system on the 'production' profile. */
+  static async createProductionSystem(config = {}) {
+    return NovaCronPerformanceSystem.create('production', config);
+  }
+
+  /** A system on the 'ml-training' profile. */
+  static async createMLTrainingSystem(config = {}) {
+    return NovaCronPerformanceSystem.create('ml-training', config);
+  }
+
+  /** A system on the 'cloud' profile. */
+  static async createCloudSystem(config = {}) {
+    return NovaCronPerformanceSystem.create('cloud', config);
+  }
+
+  static async create(environment, config) {
+    const system = new NovaCronPerformanceSystem({ environment, ...config });
+    await system.initialize();
+    return system;
+  }
+}
+
+module.exports = { NovaCronPerformanceSystem };

@@ -1,0 +1,34 @@
+//! One conversion from core errors to JS errors. The JS kind travels in the N-API status,
+//! which napi-rs exposes as the error's `code`: `InvalidArg` → `TypeError`,
+//! `NumberExpected` → `RangeError`, `GenericFailure` → `Error`. `lib/native.js` rebuilds the
+//! matching JS class from that code, so sync calls and async tasks behave the same.
+
+use napi::{Error, Status};
+use novacron_perf_core::Error as CoreError;
+
+/// Converts a core error.
+pub fn to_js(err: CoreError) -> Error {
+    let status = match err.js_kind() {
+        "TypeError" => Status::InvalidArg,
+        "RangeError" => Status::NumberExpected,
+        _ => Status::GenericFailure,
+    };
+    Error::new(status, err.to_string())
+}
+
+/// Shorthand for results of core calls.
+pub trait IntoJs<T> {
+    /// Maps the error with [`to_js`].
+    fn js(self) -> napi::Result<T>;
+}
+
+impl<T, E: Into<CoreError>> IntoJs<T> for Result<T, E> {
+    fn js(self) -> napi::Result<T> {
+        self.map_err(|e| to_js(e.into()))
+    }
+}
+
+/// Serialises a core value for JS.
+pub fn to_value<T: serde::Serialize>(v: &T) -> napi::Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}

@@ -1,0 +1,312 @@
+//! `NativeFramework`: the core half of `PerformanceBenchmarkingFramework` — the active-run
+//! set, result files, system snapshots and the background sampler with its event bus.
+//! File I/O runs as async tasks on libuv's pool, off the JS thread.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::{Env, Task};
+use napi_derive::napi;
+use novacron_perf_core::events::{Event, EventBus};
+use novacron_perf_core::framework::{
+    probe::{CpuTimes, SystemProbe},
+    results::{ListQuery, ResultStore},
+    runs::{ActiveRuns, RunGuard},
+    sampler::{Sampler, SamplerConfig},
+    suite, validate_benchmark_name,
+};
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use crate::error::{to_value, IntoJs};
+use crate::events::EventPump;
+
+/// Options of the native framework (already defaulted by the JS class).
+#[napi(object)]
+pub struct FrameworkOptions {
+    /// Data folder for results (`metricsPath`).
+    pub metrics_path: String,
+    /// Sampler period, ms (`samplingInterval`).
+    pub sampling_interval: f64,
+    /// How long samples are kept in memory, ms (`metricsRetention`).
+    pub metrics_retention: f64,
+}
+
+/// Which benchmark results to list.
+#[napi(object)]
+pub struct ResultQuery {
+    /// Only this benchmark.
+    pub name: Option<String>,
+    /// Epoch ms lower bound.
+    pub since: Option<i64>,
+    /// Epoch ms upper bound.
+    pub until: Option<i64>,
+    /// Newest N.
+    pub limit: Option<u32>,
+}
+
+/// The native half of one framework.
+#[napi]
+pub struct NativeFramework {
+    store: ResultStore,
+    runs: ActiveRuns,
+    probe: Arc<SystemProbe>,
+    sampler: Sampler,
+    bus: Arc<EventBus>,
+    rx: Option<Receiver<Event>>,
+    pump: Option<EventPump>,
+    last_cpu: Mutex<Option<CpuTimes>>,
+}
+
+#[napi]
+impl NativeFramework {
+    /// Opens the data folder (creating it) and prepares a stopped sampler.
+    #[napi(constructor)]
+    pub fn new(options: FrameworkOptions) -> napi::Result<Self> {
+        let config = SamplerConfig::new(options.sampling_interval, options.metrics_retention).js()?;
+        let root = PathBuf::from(&options.metrics_path);
+        let store = ResultStore::open(&root).js()?;
+        let probe = Arc::new(SystemProbe::new(&root));
+        let (bus, rx) = EventBus::new();
+        let sampler = Sampler::new(config, Arc::clone(&probe), Arc::clone(&bus), store.clone());
+        Ok(NativeFramework {
+            store,
+            runs: ActiveRuns::default(),
+            probe,
+            sampler,
+            bus,
+            rx: Some(rx),
+            pump: None,
+            last_cpu: Mutex::new(CpuTimes::read()),
+        })
+    }
+
+    /// Delivers core events to `callback({ name, payload })`; callable once.
+    #[napi]
+    pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
+        let rx = self
+            .rx
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
+        self.pump = Some(EventPump::start(rx, callback)?);
+        Ok(())
+    }
+
+    /// Tells the core whether JS listens to event `name`.
+    #[napi]
+    pub fn set_event_interest(&self, name: String, listening: bool) {
+        self.bus.set_interest(&name, listening);
+    }
+
+    /// Counters of the event bus: `{ sent, skipped, dropped }`.
+    #[napi]
+    pub fn event_stats(&self) -> napi::Result<Value> {
+        to_value(&self.bus.stats())
+    }
+
+    /// Marks `name` running; fails with "Benchmark '<name>' is already running".
+    #[napi]
+    pub fn begin_run(&self, name: String) -> napi::Result<NativeRun> {
+        validate_benchmark_name(&name).js()?;
+        let guard = self.runs.begin(&name).js()?;
+        Ok(NativeRun {
+            guard: Some(guard),
+            probe: Arc::clone(&self.probe),
+        })
+    }
+
+    /// Names running now.
+    #[napi]
+    pub fn active_runs(&self) -> Vec<String> {
+        self.runs.list()
+    }
+
+    /// A system snapshot; CPU usage covers the time since the previous snapshot or sample.
+    #[napi]
+    pub fn snapshot(&self) -> napi::Result<Value> {
+        let since = self.last_cpu.lock().take();
+        let snap = self.probe.snapshot(since.as_ref());
+        *self.last_cpu.lock() = CpuTimes::read();
+        to_value(&snap)
+    }
+
+    /// One system sample (`collectSystemMetrics`); CPU usage as for [`Self::snapshot`].
+    #[napi]
+    pub fn collect_system_metrics(&self) -> napi::Result<Value> {
+        let since = self.last_cpu.lock().take();
+        let (sample, now) = self.probe.sample(since.as_ref());
+        *self.last_cpu.lock() = now;
+        to_value(&sample)
+    }
+
+    /// Starts the background sampler (no-op when running).
+    #[napi]
+    pub fn start_sampling(&self) {
+        self.sampler.start();
+    }
+
+    /// Stops the sampler, joins its thread and persists the series (no-op when stopped).
+    #[napi]
+    pub fn stop_sampling(&self) {
+        self.sampler.stop();
+    }
+
+    /// Applies a new interval and retention to the sampler, running or not.
+    #[napi]
+    pub fn configure_sampling(&self, sampling_interval: f64, metrics_retention: f64) -> napi::Result<()> {
+        self.sampler
+            .configure(SamplerConfig::new(sampling_interval, metrics_retention).js()?);
+        Ok(())
+    }
+
+    /// `{ running, intervalMs, capacity, kept, ticks }`.
+    #[napi]
+    pub fn sampler_status(&self) -> napi::Result<Value> {
+        to_value(&self.sampler.status())
+    }
+
+    /// The sampled series `{ cpu, memory, disk, network }`.
+    #[napi]
+    pub fn system_series(&self) -> Value {
+        self.sampler.series()
+    }
+
+    /// Writes a benchmark result; resolves to the file path.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn store_benchmark(&self, name: String, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
+        let store = self.store.clone();
+        Blocking::task(move || path_value(store.store_benchmark(&name, timestamp, &result)))
+    }
+
+    /// Writes a suite result; resolves to the file path.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn store_suite(&self, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
+        let store = self.store.clone();
+        Blocking::task(move || path_value(store.store_suite(timestamp, &result)))
+    }
+
+    /// Writes an optimization result; resolves to the file path.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn store_optimization(&self, name: String, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
+        let store = self.store.clone();
+        Blocking::task(move || path_value(store.store_optimization(&name, timestamp, &result)))
+    }
+
+    /// Writes a report; resolves to the file path.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn store_report(&self, start: i64, end: i64, report: Value) -> AsyncTask<Blocking> {
+        let store = self.store.clone();
+        Blocking::task(move || path_value(store.store_report(start, end, &report)))
+    }
+
+    /// Reads stored benchmark results back, newest first.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn list_benchmarks(&self, query: ResultQuery) -> AsyncTask<Blocking> {
+        let store = self.store.clone();
+        let q = ListQuery {
+            name: query.name,
+            since: query.since,
+            until: query.until,
+            limit: query.limit.map(|l| l as usize),
+        };
+        Blocking::task(move || Ok(Value::Array(store.list_benchmarks(&q).js()?)))
+    }
+}
+
+fn path_value<E: Into<novacron_perf_core::Error>>(r: Result<PathBuf, E>) -> napi::Result<Value> {
+    Ok(Value::String(r.js()?.display().to_string()))
+}
+
+/// One running benchmark; `finish()` frees its name and returns the end-of-run snapshot.
+#[napi]
+pub struct NativeRun {
+    guard: Option<RunGuard>,
+    probe: Arc<SystemProbe>,
+}
+
+#[napi]
+impl NativeRun {
+    /// Frees the name; returns a snapshot whose CPU usage covers the run.
+    #[napi]
+    pub fn finish(&mut self) -> napi::Result<Value> {
+        let since = self.guard.take().and_then(|g| g.cpu_at_start);
+        to_value(&self.probe.snapshot(since.as_ref()))
+    }
+
+    /// Frees the name without a snapshot (failed or timed-out runs); idempotent.
+    #[napi]
+    pub fn release(&mut self) {
+        self.guard.take();
+    }
+}
+
+/// `SuiteResult.summary` of BenchmarkRunResult objects.
+#[napi]
+pub fn suite_summary(results: Vec<Value>) -> napi::Result<Value> {
+    to_value(&suite::suite_summary(&results))
+}
+
+/// Optimization `improvements` (api-spec §3.5).
+#[napi]
+pub fn improvements(target_metrics: Value, result: Value) -> Value {
+    suite::improvements(&target_metrics, &result)
+}
+
+/// `calculateMetricStats` (api-spec §3.7); `null` for no entries.
+#[napi]
+pub fn metric_stats(entries: Vec<Value>) -> napi::Result<Value> {
+    to_value(&suite::metric_stats(&entries))
+}
+
+/// Checks a benchmark name (it becomes part of a file name).
+#[napi]
+pub fn validate_benchmark_name_js(name: String) -> napi::Result<()> {
+    validate_benchmark_name(&name).js()
+}
+
+/// Blocking file work run on libuv's thread pool.
+pub struct Blocking(Option<Box<dyn FnOnce() -> napi::Result<Value> + Send>>);
+
+impl Blocking {
+    fn task(f: impl FnOnce() -> napi::Result<Value> + Send + 'static) -> AsyncTask<Blocking> {
+        AsyncTask::new(Blocking(Some(Box::new(f))))
+    }
+}
+
+/// A JSON value resolved by an async task (serde_json's `Value` lacks `TypeName`).
+pub struct Json(Value);
+
+impl napi::bindgen_prelude::TypeName for Json {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Unknown
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for Json {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: forwarded unchanged to serde_json::Value's conversion with the same env.
+        unsafe { Value::to_napi_value(env, val.0) }
+    }
+}
+
+impl Task for Blocking {
+    type Output = Value;
+    type JsValue = Json;
+
+    fn compute(&mut self) -> napi::Result<Value> {
+        match self.0.take() {
+            Some(f) => f(),
+            None => Err(napi::Error::from_reason("task already ran")),
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: Value) -> napi::Result<Json> {
+        Ok(Json(output))
+    }
+}
