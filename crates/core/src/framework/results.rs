@@ -43,7 +43,8 @@ impl ResultStore {
     /// Opens (creating if needed) the folder and its sub-folders; fails with an error that
     /// names `metricsPath` and the folder when it cannot be created or written.
     pub fn open(root: &Path) -> Result<ResultStore, FrameworkError> {
-        for sub in ["", "benchmarks", "optimizations", "system"] {
+        ensure_writable_dir(root, "metricsPath").map_err(FrameworkError::Storage)?;
+        for sub in ["benchmarks", "optimizations", "system"] {
             ensure_writable_dir(&root.join(sub), "metricsPath").map_err(FrameworkError::Storage)?;
         }
         Ok(ResultStore {

@@ -1,0 +1,33 @@
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const perf = require('..');
+
+test('exports exactly the built components of api-spec §1, none as a placeholder', () => {
+  assert.deepEqual(Object.keys(perf).sort(), [
+    'CloudProfile', 'CustomProfile', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
+    'EnvironmentProfileManager', 'HPCProfile', 'MLEStarBenchmark', 'MLInferenceProfile', 'MLTrainingProfile',
+    'NovaCronPerformanceSystem', 'PerformanceBenchmarkingFramework', 'ProductionProfile', 'ProfileOptimizer',
+    'StagingProfile', 'SystemBenchmark', 'TestingProfile',
+  ]);
+  for (const [name, value] of Object.entries(perf)) {
+    assert.equal(typeof value, 'function', name);
+    assert.equal(value.name, name, `${name} is a named constructor`);
+  }
+});
+
+test('inheritance matches the original', () => {
+  const { EventEmitter } = require('node:events');
+  assert.ok(perf.MLEStarBenchmark.prototype instanceof perf.SystemBenchmark);
+  assert.ok(perf.PerformanceBenchmarkingFramework.prototype instanceof EventEmitter);
+  assert.ok(!(perf.NovaCronPerformanceSystem.prototype instanceof EventEmitter));
+  for (const n of ['DevelopmentProfile', 'TestingProfile', 'StagingProfile', 'ProductionProfile', 'HPCProfile', 'CloudProfile', 'EdgeProfile', 'MLTrainingProfile', 'MLInferenceProfile', 'CustomProfile']) {
+    assert.ok(perf[n].prototype instanceof perf.EnvironmentProfile, n);
+  }
+});
+
+test('loading the addon is quick enough to measure in a fresh process', () => {
+  const { execFileSync } = require('node:child_process');
+  const ms = Number(execFileSync(process.execPath, ['-e', "const t=process.hrtime.bigint();require(process.argv[1]);console.log(Number(process.hrtime.bigint()-t)/1e6)", require.resolve('..')]).toString());
+  assert.ok(ms > 0 && Number.isFinite(ms), `require took ${ms} ms`);
+});

@@ -1,0 +1,48 @@
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+/** A fresh temporary folder, removed when the test ends. */
+function tempDir(t, prefix = 'novacron-test-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A folder nobody can write to: a read-only tmpfs when we are root (permission bits do not
+ * stop root), a 0555 folder otherwise. Returns null when neither is possible here.
+ */
+function readOnlyDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novacron-ro-'));
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  if (process.getuid && process.getuid() === 0) {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir], { stdio: 'ignore', timeout: 5000 });
+    } catch {
+      remove();
+      return null;
+    }
+    t.after(() => {
+      execFileSync('umount', [dir], { stdio: 'ignore', timeout: 5000 });
+      remove();
+    });
+    return dir;
+  }
+  fs.chmodSync(dir, 0o555);
+  t.after(() => {
+    fs.chmodSync(dir, 0o755);
+    remove();
+  });
+  return dir;
+}
+
+/** Busy-waits `ms` on the JS thread: an operation of known, exact duration. */
+function spin(ms) {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < end);
+}
+
+module.exports = { tempDir, readOnlyDir, spin };
