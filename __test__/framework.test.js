@@ -196,11 +196,11 @@ test('core events arrive through the native bridge; a throwing listener breaks n
   t.after(() => process.off('warning', onWarning));
   let calls = 0;
   const got = [];
+  fw.on('metrics:collected', (m) => got.push(m));
   fw.on('metrics:collected', () => {
     calls++;
     throw new Error('listener bug');
   });
-  fw.on('metrics:collected', (m) => got.push(m));
   fw.startSystemMonitoring();
   while (got.length < 3) await new Promise((r) => setTimeout(r, 50));
   fw.stopSystemMonitoring();
