@@ -63,7 +63,7 @@ test('optimizeProfile: README example, saved and switchable, flags checked', asy
   const cfg = await m.getProfileConfiguration('testing');
   new ProfileOptimizer(cfg, {}).optimizeCPUSettings(cfg);
   assert.equal(cfg.optimizers.cpu.targetUtilization, 0.7999999999999999, 'IEEE arithmetic of the original');
-  await assert.rejects(m.optimizeProfile('high-throughput', {}), /^Profile high-throughput not found \(accepted: a built-in profile name/);
+  await assert.rejects(m.optimizeProfile('high-throughput', {}), /^Error: Profile high-throughput not found \(accepted: a built-in profile name/);
   await assert.rejects(m.optimizeProfile('production', { turbo: true }), (e) => e instanceof TypeError && /workloadCharacteristics\.turbo: got true/.test(e.message));
 });
 
