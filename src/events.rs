@@ -11,7 +11,8 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use novacron_perf_core::events::Event;
 use serde_json::json;
 
-type Callback = ThreadsafeFunction<serde_json::Value, (), serde_json::Value, napi::Status, false, true>;
+type Callback =
+    ThreadsafeFunction<serde_json::Value, (), serde_json::Value, napi::Status, false, true>;
 
 /// The thread forwarding one bus to one JS callback `({ name, payload }) => void`.
 pub struct EventPump {
@@ -20,8 +21,14 @@ pub struct EventPump {
 
 impl EventPump {
     /// Starts forwarding `rx` to `callback`. The thread ends when the bus is dropped.
-    pub fn start(rx: Receiver<Event>, callback: Function<serde_json::Value, ()>) -> napi::Result<Self> {
-        let tsfn: Callback = callback.build_threadsafe_function().weak::<true>().build()?;
+    pub fn start(
+        rx: Receiver<Event>,
+        callback: Function<serde_json::Value, ()>,
+    ) -> napi::Result<Self> {
+        let tsfn: Callback = callback
+            .build_threadsafe_function()
+            .weak::<true>()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("novacron-events".into())
             .spawn(move || {

@@ -65,7 +65,8 @@ impl NativeFramework {
     /// Opens the data folder (creating it) and prepares a stopped sampler.
     #[napi(constructor)]
     pub fn new(options: FrameworkOptions) -> napi::Result<Self> {
-        let config = SamplerConfig::new(options.sampling_interval, options.metrics_retention).js()?;
+        let config =
+            SamplerConfig::new(options.sampling_interval, options.metrics_retention).js()?;
         let root = PathBuf::from(&options.metrics_path);
         let store = ResultStore::open(&root).js()?;
         let probe = Arc::new(SystemProbe::new(&root));
@@ -155,7 +156,11 @@ impl NativeFramework {
 
     /// Applies a new interval and retention to the sampler, running or not.
     #[napi]
-    pub fn configure_sampling(&self, sampling_interval: f64, metrics_retention: f64) -> napi::Result<()> {
+    pub fn configure_sampling(
+        &self,
+        sampling_interval: f64,
+        metrics_retention: f64,
+    ) -> napi::Result<()> {
         self.sampler
             .configure(SamplerConfig::new(sampling_interval, metrics_retention).js()?);
         Ok(())
@@ -175,7 +180,12 @@ impl NativeFramework {
 
     /// Writes a benchmark result; resolves to the file path.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn store_benchmark(&self, name: String, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
+    pub fn store_benchmark(
+        &self,
+        name: String,
+        timestamp: i64,
+        result: Value,
+    ) -> AsyncTask<Blocking> {
         let store = self.store.clone();
         Blocking::task(move || path_value(store.store_benchmark(&name, timestamp, &result)))
     }
@@ -189,7 +199,12 @@ impl NativeFramework {
 
     /// Writes an optimization result; resolves to the file path.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn store_optimization(&self, name: String, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
+    pub fn store_optimization(
+        &self,
+        name: String,
+        timestamp: i64,
+        result: Value,
+    ) -> AsyncTask<Blocking> {
         let store = self.store.clone();
         Blocking::task(move || path_value(store.store_optimization(&name, timestamp, &result)))
     }
@@ -289,7 +304,10 @@ impl napi::bindgen_prelude::TypeName for Json {
 }
 
 impl napi::bindgen_prelude::ToNapiValue for Json {
-    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
         // SAFETY: forwarded unchanged to serde_json::Value's conversion with the same env.
         unsafe { Value::to_napi_value(env, val.0) }
     }

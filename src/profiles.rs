@@ -43,7 +43,9 @@ pub fn load_profile(dir: String, name: String) -> napi::Result<Value> {
 /// Validates and saves a custom profile; returns the file path.
 #[napi]
 pub fn save_profile(dir: String, name: String, config: Value) -> napi::Result<String> {
-    let path = ProfileStore::new(Path::new(&dir)).save(&name, &config).js()?;
+    let path = ProfileStore::new(Path::new(&dir))
+        .save(&name, &config)
+        .js()?;
     Ok(path.display().to_string())
 }
 

@@ -33,13 +33,19 @@ impl CpuTimes {
         if !fields.next()?.starts_with("cpu") {
             return None;
         }
-        let v: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+        let v: Vec<u64> = fields
+            .take(8)
+            .map(|f| f.parse().ok())
+            .collect::<Option<_>>()?;
         if v.len() < 5 {
             return None;
         }
         let total: u64 = v.iter().sum();
         let idle = v[3] + v[4];
-        Some(CpuTimes { busy: total - idle, total })
+        Some(CpuTimes {
+            busy: total - idle,
+            total,
+        })
     }
 
     /// Percentage of all cores busy between `earlier` and `self`; `None` when no tick passed.
@@ -348,8 +354,17 @@ mod tests {
     #[test]
     fn parses_proc_stat_line() {
         let t = CpuTimes::parse("cpu  100 0 50 800 50 0 0 0 7 0").unwrap();
-        assert_eq!(t, CpuTimes { busy: 150, total: 1000 });
-        let later = CpuTimes { busy: 250, total: 1200 };
+        assert_eq!(
+            t,
+            CpuTimes {
+                busy: 150,
+                total: 1000
+            }
+        );
+        let later = CpuTimes {
+            busy: 250,
+            total: 1200,
+        };
         assert_eq!(later.usage_since(&t), Some(50.0));
         assert_eq!(t.usage_since(&t), None);
         assert!(CpuTimes::parse("intr 1 2 3").is_none());
@@ -368,8 +383,15 @@ mod tests {
         let usage = snap.current.cpu.usage.unwrap();
         // One busy core out of `cpus`, minus scheduling noise.
         let one_core = 100.0 / snap.cpus as f64;
-        assert!(usage >= one_core * 0.7, "usage {usage}% < 70% of one core ({one_core}%)");
-        assert!(snap.current.cpu.user >= 250_000, "process user time {}µs", snap.current.cpu.user);
+        assert!(
+            usage >= one_core * 0.7,
+            "usage {usage}% < 70% of one core ({one_core}%)"
+        );
+        assert!(
+            snap.current.cpu.user >= 250_000,
+            "process user time {}µs",
+            snap.current.cpu.user
+        );
     }
 
     #[test]
@@ -377,7 +399,12 @@ mod tests {
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
         let kb = |key: &str| -> u64 {
             let line = meminfo.lines().find(|l| l.starts_with(key)).unwrap();
-            line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+            line.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                * 1024
         };
         let probe = SystemProbe::new(Path::new("."));
         let (s, _) = probe.sample(None);

@@ -58,9 +58,18 @@ impl ResultStore {
     }
 
     /// Stores a benchmark run result; returns the file written.
-    pub fn store_benchmark(&self, name: &str, ts: i64, result: &Value) -> Result<PathBuf, FrameworkError> {
+    pub fn store_benchmark(
+        &self,
+        name: &str,
+        ts: i64,
+        result: &Value,
+    ) -> Result<PathBuf, FrameworkError> {
         super::validate_benchmark_name(name)?;
-        self.write(&self.root.join("benchmarks"), &format!("benchmark_{name}_{ts}"), result)
+        self.write(
+            &self.root.join("benchmarks"),
+            &format!("benchmark_{name}_{ts}"),
+            result,
+        )
     }
 
     /// Stores a suite result.
@@ -69,18 +78,36 @@ impl ResultStore {
     }
 
     /// Stores an optimization result.
-    pub fn store_optimization(&self, name: &str, ts: i64, result: &Value) -> Result<PathBuf, FrameworkError> {
+    pub fn store_optimization(
+        &self,
+        name: &str,
+        ts: i64,
+        result: &Value,
+    ) -> Result<PathBuf, FrameworkError> {
         super::validate_benchmark_name(name)?;
-        self.write(&self.root.join("optimizations"), &format!("optimization_{name}_{ts}"), result)
+        self.write(
+            &self.root.join("optimizations"),
+            &format!("optimization_{name}_{ts}"),
+            result,
+        )
     }
 
     /// Stores the sampled system series.
     pub fn store_system(&self, ts: i64, series: &Value) -> Result<PathBuf, FrameworkError> {
-        self.write(&self.root.join("system"), &format!("system_metrics_{ts}"), series)
+        self.write(
+            &self.root.join("system"),
+            &format!("system_metrics_{ts}"),
+            series,
+        )
     }
 
     /// Stores a report covering `start..=end`.
-    pub fn store_report(&self, start: i64, end: i64, report: &Value) -> Result<PathBuf, FrameworkError> {
+    pub fn store_report(
+        &self,
+        start: i64,
+        end: i64,
+        report: &Value,
+    ) -> Result<PathBuf, FrameworkError> {
         self.write(&self.root, &format!("report_{start}_{end}"), report)
     }
 
@@ -156,22 +183,57 @@ mod tests {
     fn stores_and_lists_back_newest_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = ResultStore::open(dir.path()).unwrap();
-        store.store_benchmark("custom_test", 1000, &json!({"name": "custom_test", "timestamp": 1000})).unwrap();
-        store.store_benchmark("custom_test", 2000, &json!({"name": "custom_test", "timestamp": 2000})).unwrap();
-        store.store_benchmark("other_x", 1500, &json!({"name": "other_x", "timestamp": 1500})).unwrap();
+        store
+            .store_benchmark(
+                "custom_test",
+                1000,
+                &json!({"name": "custom_test", "timestamp": 1000}),
+            )
+            .unwrap();
+        store
+            .store_benchmark(
+                "custom_test",
+                2000,
+                &json!({"name": "custom_test", "timestamp": 2000}),
+            )
+            .unwrap();
+        store
+            .store_benchmark(
+                "other_x",
+                1500,
+                &json!({"name": "other_x", "timestamp": 1500}),
+            )
+            .unwrap();
         // Same name, same millisecond: both kept.
-        store.store_benchmark("other_x", 1500, &json!({"name": "other_x", "timestamp": 1500, "second": true})).unwrap();
+        store
+            .store_benchmark(
+                "other_x",
+                1500,
+                &json!({"name": "other_x", "timestamp": 1500, "second": true}),
+            )
+            .unwrap();
 
         let reopened = ResultStore::open(dir.path()).unwrap();
         let all = reopened.list_benchmarks(&ListQuery::default()).unwrap();
         assert_eq!(all.len(), 4);
         assert_eq!(all[0]["timestamp"], 2000);
         let only = reopened
-            .list_benchmarks(&ListQuery { name: Some("custom_test".into()), limit: Some(1), ..Default::default() })
+            .list_benchmarks(&ListQuery {
+                name: Some("custom_test".into()),
+                limit: Some(1),
+                ..Default::default()
+            })
             .unwrap();
-        assert_eq!(only, vec![json!({"name": "custom_test", "timestamp": 2000})]);
+        assert_eq!(
+            only,
+            vec![json!({"name": "custom_test", "timestamp": 2000})]
+        );
         let ranged = reopened
-            .list_benchmarks(&ListQuery { since: Some(1200), until: Some(1600), ..Default::default() })
+            .list_benchmarks(&ListQuery {
+                since: Some(1200),
+                until: Some(1600),
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(ranged.len(), 2);
     }
@@ -187,8 +249,14 @@ mod tests {
 
     #[test]
     fn file_names_parse() {
-        assert_eq!(parse_benchmark_file("benchmark_a_b_12.json"), Some(("a_b".into(), 12)));
-        assert_eq!(parse_benchmark_file("benchmark_a_12-1.json"), Some(("a".into(), 12)));
+        assert_eq!(
+            parse_benchmark_file("benchmark_a_b_12.json"),
+            Some(("a_b".into(), 12))
+        );
+        assert_eq!(
+            parse_benchmark_file("benchmark_a_12-1.json"),
+            Some(("a".into(), 12))
+        );
         assert_eq!(parse_benchmark_file(".benchmark_a_12.json.tmp-1"), None);
     }
 }

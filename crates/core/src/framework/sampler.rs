@@ -101,7 +101,12 @@ pub struct Sampler {
 
 impl Sampler {
     /// A stopped sampler.
-    pub fn new(config: SamplerConfig, probe: Arc<SystemProbe>, bus: Arc<EventBus>, store: ResultStore) -> Self {
+    pub fn new(
+        config: SamplerConfig,
+        probe: Arc<SystemProbe>,
+        bus: Arc<EventBus>,
+        store: ResultStore,
+    ) -> Self {
         Sampler {
             shared: Arc::new(Shared {
                 config: Mutex::new(config),
@@ -255,13 +260,25 @@ fn series_json(series: &VecDeque<SystemSample>) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    fn sampler(interval: f64, retention: f64) -> (Sampler, std::sync::mpsc::Receiver<crate::events::Event>, tempfile::TempDir) {
+    fn sampler(
+        interval: f64,
+        retention: f64,
+    ) -> (
+        Sampler,
+        std::sync::mpsc::Receiver<crate::events::Event>,
+        tempfile::TempDir,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = ResultStore::open(dir.path()).unwrap();
         let (bus, rx) = EventBus::new();
         bus.set_interest("metrics:collected", true);
         let probe = Arc::new(SystemProbe::new(dir.path()));
-        let s = Sampler::new(SamplerConfig::new(interval, retention).unwrap(), probe, bus, store);
+        let s = Sampler::new(
+            SamplerConfig::new(interval, retention).unwrap(),
+            probe,
+            bus,
+            store,
+        );
         (s, rx, dir)
     }
 
@@ -271,7 +288,10 @@ mod tests {
         s.start();
         let first = rx.recv_timeout(Duration::from_secs(2)).unwrap();
         assert_eq!(first.name, "metrics:collected");
-        assert!(first.payload["cpu"]["usage"].is_null(), "first sample has no rate");
+        assert!(
+            first.payload["cpu"]["usage"].is_null(),
+            "first sample has no rate"
+        );
         let second = rx.recv_timeout(Duration::from_secs(2)).unwrap();
         assert!(second.payload["cpu"]["usage"].is_number());
         std::thread::sleep(Duration::from_millis(450));
@@ -284,7 +304,12 @@ mod tests {
         assert_eq!(series["memory"].as_array().unwrap().len(), 3);
         assert!(series["memory"][0]["timestamp"].is_i64());
         // stop() persisted the series.
-        assert_eq!(std::fs::read_dir(dir.path().join("system")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("system"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -302,6 +327,9 @@ mod tests {
         let e = SamplerConfig::new(10.0, 1000.0).unwrap_err();
         assert!(e.to_string().starts_with("samplingInterval: got 10"), "{e}");
         assert!(SamplerConfig::new(f64::NAN, 1000.0).is_err());
-        assert!(SamplerConfig::new(1000.0, 10.0).unwrap_err().to_string().contains("metricsRetention"));
+        assert!(SamplerConfig::new(1000.0, 10.0)
+            .unwrap_err()
+            .to_string()
+            .contains("metricsRetention"));
     }
 }

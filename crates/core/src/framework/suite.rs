@@ -93,7 +93,11 @@ pub fn metric_stats(entries: &[Value]) -> Option<MetricStats> {
         .iter()
         .map(|e| {
             e.as_f64()
-                .or_else(|| ["usage", "used", "value"].iter().find_map(|k| e.get(*k).and_then(Value::as_f64)))
+                .or_else(|| {
+                    ["usage", "used", "value"]
+                        .iter()
+                        .find_map(|k| e.get(*k).and_then(Value::as_f64))
+                })
                 .unwrap_or(0.0)
         })
         .collect();
@@ -133,15 +137,27 @@ mod tests {
             &json!({"latency": 1, "cpu": 1, "mem": 1}),
             &json!({"before": {"latency": 200.0, "cpu": 0}, "after": {"latency": 150.0, "cpu": 5}}),
         );
-        assert_eq!(v["latency"], json!({"before": 200.0, "after": 150.0, "improvement": 25.0, "absolute": 50.0}));
+        assert_eq!(
+            v["latency"],
+            json!({"before": 200.0, "after": 150.0, "improvement": 25.0, "absolute": 50.0})
+        );
         assert_eq!(v["cpu"]["improvement"], 0.0);
         assert_eq!(v["mem"]["before"], 0.0);
-        assert_eq!(improvements(&json!({"a": 1}), &json!({"before": {}})), json!({}));
+        assert_eq!(
+            improvements(&json!({"a": 1}), &json!({"before": {}})),
+            json!({})
+        );
     }
 
     #[test]
     fn metric_stats_reads_usage_used_value() {
-        let s = metric_stats(&[json!({"usage": 10}), json!({"used": 20}), json!({"value": 30}), json!({})]).unwrap();
+        let s = metric_stats(&[
+            json!({"usage": 10}),
+            json!({"used": 20}),
+            json!({"value": 30}),
+            json!({}),
+        ])
+        .unwrap();
         assert_eq!((s.min, s.max, s.avg, s.median), (0.0, 30.0, 15.0, 15.0));
         assert!(metric_stats(&[]).is_none());
     }

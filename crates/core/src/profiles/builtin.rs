@@ -38,20 +38,73 @@ macro_rules! builtin {
 
 /// The built-ins in registration order (the order `getAvailableProfiles()` lists them).
 pub const BUILTINS: [Builtin; 9] = [
-    builtin!("development", "DevelopmentProfile", "Optimized for development with minimal resource usage and fast feedback", ["development", "debugging", "fast-feedback"]),
-    builtin!("testing", "TestingProfile", "Comprehensive testing profile with full benchmark coverage", ["testing", "validation", "qa"]),
-    builtin!("staging", "StagingProfile", "Production-like staging environment for final validation", ["staging", "pre-production", "validation"]),
-    builtin!("production", "ProductionProfile", "Production-optimized profile with maximum performance and reliability", ["production", "high-availability", "performance"]),
-    builtin!("hpc", "HPCProfile", "High-performance computing profile optimized for maximum throughput", ["hpc", "high-throughput", "compute-intensive"]),
-    builtin!("cloud", "CloudProfile", "Cloud-optimized profile balancing performance and cost efficiency", ["cloud", "cost-optimization", "scalability"]),
-    builtin!("edge", "EdgeProfile", "Edge computing profile optimized for resource-constrained environments", ["edge", "iot", "mobile", "low-power"]),
-    builtin!("ml-training", "MLTrainingProfile", "Optimized for ML model training with GPU acceleration support", ["ml-training", "gpu-computing", "data-intensive"]),
-    builtin!("ml-inference", "MLInferenceProfile", "Optimized for ML model inference with focus on low latency and high throughput", ["ml-inference", "low-latency", "high-throughput"]),
+    builtin!(
+        "development",
+        "DevelopmentProfile",
+        "Optimized for development with minimal resource usage and fast feedback",
+        ["development", "debugging", "fast-feedback"]
+    ),
+    builtin!(
+        "testing",
+        "TestingProfile",
+        "Comprehensive testing profile with full benchmark coverage",
+        ["testing", "validation", "qa"]
+    ),
+    builtin!(
+        "staging",
+        "StagingProfile",
+        "Production-like staging environment for final validation",
+        ["staging", "pre-production", "validation"]
+    ),
+    builtin!(
+        "production",
+        "ProductionProfile",
+        "Production-optimized profile with maximum performance and reliability",
+        ["production", "high-availability", "performance"]
+    ),
+    builtin!(
+        "hpc",
+        "HPCProfile",
+        "High-performance computing profile optimized for maximum throughput",
+        ["hpc", "high-throughput", "compute-intensive"]
+    ),
+    builtin!(
+        "cloud",
+        "CloudProfile",
+        "Cloud-optimized profile balancing performance and cost efficiency",
+        ["cloud", "cost-optimization", "scalability"]
+    ),
+    builtin!(
+        "edge",
+        "EdgeProfile",
+        "Edge computing profile optimized for resource-constrained environments",
+        ["edge", "iot", "mobile", "low-power"]
+    ),
+    builtin!(
+        "ml-training",
+        "MLTrainingProfile",
+        "Optimized for ML model training with GPU acceleration support",
+        ["ml-training", "gpu-computing", "data-intensive"]
+    ),
+    builtin!(
+        "ml-inference",
+        "MLInferenceProfile",
+        "Optimized for ML model inference with focus on low latency and high throughput",
+        ["ml-inference", "low-latency", "high-throughput"]
+    ),
 ];
 
 /// Built-in names in order.
 pub const NAMES: [&str; 9] = [
-    "development", "testing", "staging", "production", "hpc", "cloud", "edge", "ml-training", "ml-inference",
+    "development",
+    "testing",
+    "staging",
+    "production",
+    "hpc",
+    "cloud",
+    "edge",
+    "ml-training",
+    "ml-inference",
 ];
 
 /// The built-in profile called `name`.
@@ -70,7 +123,13 @@ mod tests {
             assert_eq!(b.name, n);
             let c = b.config();
             validate(b.name, &c).unwrap();
-            for section in ["framework", "benchmarks", "optimizers", "monitoring", "alerts"] {
+            for section in [
+                "framework",
+                "benchmarks",
+                "optimizers",
+                "monitoring",
+                "alerts",
+            ] {
                 assert!(c[section].is_object(), "{} lacks {section}", b.name);
             }
         }

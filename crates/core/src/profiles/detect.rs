@@ -62,13 +62,76 @@ mod tests {
 
     #[test]
     fn rules_in_order() {
-        let base = Environment { node_env: None, kubernetes: false, ci: false, total_memory: 8 << 30, cpus: 4 };
+        let base = Environment {
+            node_env: None,
+            kubernetes: false,
+            ci: false,
+            total_memory: 8 << 30,
+            cpus: 4,
+        };
         assert_eq!(detect(&base, "development"), "development");
-        assert_eq!(detect(&Environment { node_env: Some("Production".into()), ci: true, ..base.clone() }, "d"), "production");
-        assert_eq!(detect(&Environment { node_env: Some("dev".into()), ..base.clone() }, "d"), "d");
-        assert_eq!(detect(&Environment { kubernetes: true, ci: true, ..base.clone() }, "d"), "cloud");
-        assert_eq!(detect(&Environment { ci: true, ..base.clone() }, "d"), "testing");
-        assert_eq!(detect(&Environment { total_memory: 64 << 30, cpus: 16, ..base.clone() }, "d"), "hpc");
-        assert_eq!(detect(&Environment { total_memory: 2 << 30, ..base }, "d"), "edge");
+        assert_eq!(
+            detect(
+                &Environment {
+                    node_env: Some("Production".into()),
+                    ci: true,
+                    ..base.clone()
+                },
+                "d"
+            ),
+            "production"
+        );
+        assert_eq!(
+            detect(
+                &Environment {
+                    node_env: Some("dev".into()),
+                    ..base.clone()
+                },
+                "d"
+            ),
+            "d"
+        );
+        assert_eq!(
+            detect(
+                &Environment {
+                    kubernetes: true,
+                    ci: true,
+                    ..base.clone()
+                },
+                "d"
+            ),
+            "cloud"
+        );
+        assert_eq!(
+            detect(
+                &Environment {
+                    ci: true,
+                    ..base.clone()
+                },
+                "d"
+            ),
+            "testing"
+        );
+        assert_eq!(
+            detect(
+                &Environment {
+                    total_memory: 64 << 30,
+                    cpus: 16,
+                    ..base.clone()
+                },
+                "d"
+            ),
+            "hpc"
+        );
+        assert_eq!(
+            detect(
+                &Environment {
+                    total_memory: 2 << 30,
+                    ..base
+                },
+                "d"
+            ),
+            "edge"
+        );
     }
 }

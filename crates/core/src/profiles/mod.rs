@@ -5,10 +5,10 @@
 //!
 //! - [`builtin`]: the table of built-in profiles.
 //! - [`schema`]: what a valid profile configuration is.
-//! - [`merge`]: `deepMerge`.
+//! - [`merge`]: the `deepMerge` rule.
 //! - [`tuning`]: `ProfileOptimizer`'s workload flags.
 //! - [`store`]: custom and override files on disk.
-//! - [`detect`]: `detectEnvironment`.
+//! - [`detect`]: the `detectEnvironment` rules.
 
 pub mod builtin;
 pub mod detect;
@@ -82,7 +82,9 @@ impl ProfileError {
     pub fn js_kind(&self) -> &'static str {
         match self {
             ProfileError::InvalidName(_) | ProfileError::WorkloadFlag { .. } => "TypeError",
-            ProfileError::Invalid { accepted, .. } if accepted.starts_with("a number") => "RangeError",
+            ProfileError::Invalid { accepted, .. } if accepted.starts_with("a number") => {
+                "RangeError"
+            }
             _ => "Error",
         }
     }
@@ -96,8 +98,13 @@ pub const MAX_NAME_LEN: usize = 64;
 pub fn validate_name(name: &str) -> Result<(), ProfileError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(())
     } else {
@@ -111,7 +118,12 @@ mod tests {
 
     #[test]
     fn names() {
-        for ok in ["high-throughput", "a", "production-optimized-1764182700000", &"x".repeat(64)] {
+        for ok in [
+            "high-throughput",
+            "a",
+            "production-optimized-1764182700000",
+            &"x".repeat(64),
+        ] {
             validate_name(ok).unwrap();
         }
         for bad in ["", "../x", "/etc/x", "a.b", "-x", &"x".repeat(65)] {

@@ -9,7 +9,13 @@ use serde_json::{Map, Value};
 use super::ProfileError;
 
 /// The sections every profile has.
-pub const SECTIONS: [&str; 5] = ["framework", "benchmarks", "optimizers", "monitoring", "alerts"];
+pub const SECTIONS: [&str; 5] = [
+    "framework",
+    "benchmarks",
+    "optimizers",
+    "monitoring",
+    "alerts",
+];
 
 /// Values `aggressiveness` accepts.
 pub const AGGRESSIVENESS: [&str; 3] = ["conservative", "moderate", "aggressive"];
@@ -46,9 +52,18 @@ const RULES: &[(&str, Rule)] = &[
     ("optimizers.memory.gcThreshold", Rule::Fraction),
     ("optimizers.cpu.targetUtilization", Rule::Fraction),
     ("optimizers.*.safetyMargin", Rule::Fraction),
-    ("optimizers.network.targetBandwidth", Rule::PositiveNumber(f64::MIN_POSITIVE)),
-    ("optimizers.network.compressionLevel", Rule::CompressionLevel),
-    ("optimizers.storage.targetIOPS", Rule::PositiveNumber(f64::MIN_POSITIVE)),
+    (
+        "optimizers.network.targetBandwidth",
+        Rule::PositiveNumber(f64::MIN_POSITIVE),
+    ),
+    (
+        "optimizers.network.compressionLevel",
+        Rule::CompressionLevel,
+    ),
+    (
+        "optimizers.storage.targetIOPS",
+        Rule::PositiveNumber(f64::MIN_POSITIVE),
+    ),
     ("monitoring.updateInterval", Rule::PositiveNumber(100.0)),
     ("monitoring.maxDataPoints", Rule::PositiveInt),
     ("monitoring.enableRealtime", Rule::Bool),
@@ -68,7 +83,11 @@ pub fn validate(profile: &str, config: &Value) -> Result<(), ProfileError> {
         accepted: accepted.to_owned(),
     };
     let Some(root) = config.as_object() else {
-        return Err(invalid("(configuration)", config, "an object with sections framework, benchmarks, optimizers, monitoring, alerts"));
+        return Err(invalid(
+            "(configuration)",
+            config,
+            "an object with sections framework, benchmarks, optimizers, monitoring, alerts",
+        ));
     };
     for (key, value) in root {
         match key.as_str() {
@@ -88,14 +107,29 @@ pub fn validate(profile: &str, config: &Value) -> Result<(), ProfileError> {
         }
     }
     if let Some(missing) = SECTIONS.iter().find(|s| !root.contains_key(**s)) {
-        return Err(invalid(missing, &Value::Null, "an object (every profile has all five sections)"));
+        return Err(invalid(
+            missing,
+            &Value::Null,
+            "an object (every profile has all five sections)",
+        ));
     }
     if let Some(thresholds) = config.pointer("/alerts/thresholds") {
         let Some(map) = thresholds.as_object() else {
-            return Err(invalid("alerts.thresholds", thresholds, "an object of numbers"));
+            return Err(invalid(
+                "alerts.thresholds",
+                thresholds,
+                "an object of numbers",
+            ));
         };
-        if let Some((k, v)) = map.iter().find(|(_, v)| !v.as_f64().is_some_and(|x| x.is_finite() && x >= 0.0)) {
-            return Err(invalid(&format!("alerts.thresholds.{k}"), v, "a number >= 0"));
+        if let Some((k, v)) = map
+            .iter()
+            .find(|(_, v)| !v.as_f64().is_some_and(|x| x.is_finite() && x >= 0.0))
+        {
+            return Err(invalid(
+                &format!("alerts.thresholds.{k}"),
+                v,
+                "a number >= 0",
+            ));
         }
     }
     for (pattern, rule) in RULES {
@@ -117,9 +151,17 @@ fn matches<'a>(root: &'a Map<String, Value>, pattern: &str) -> Vec<(String, &'a 
         let last = i == parts.len() - 1;
         let mut next = Vec::new();
         for (prefix, map) in &current {
-            let keys: Vec<&String> = if *part == "*" { map.keys().collect() } else { map.keys().filter(|k| k == part).collect() };
+            let keys: Vec<&String> = if *part == "*" {
+                map.keys().collect()
+            } else {
+                map.keys().filter(|k| k == part).collect()
+            };
             for k in keys {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 let v = &map[k];
                 if last {
                     found.push((path, v));
@@ -184,10 +226,17 @@ mod tests {
             r#"profile 'p': optimizers.cache.aggressiveness: got "extreme" (accepted: "conservative", "moderate" or "aggressive")"#
         );
         let e = with(json!({"framework": {"samplingInterval": -5}})).unwrap_err();
-        assert!(e.to_string().contains("framework.samplingInterval: got -5 (accepted: a number >= 100)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("framework.samplingInterval: got -5 (accepted: a number >= 100)"),
+            "{e}"
+        );
         assert_eq!(e.js_kind(), "RangeError");
         let e = with(json!({"benchmarks": {"vmOperations": {"samples": "many"}}})).unwrap_err();
-        assert!(e.to_string().contains("benchmarks.vmOperations.samples"), "{e}");
+        assert!(
+            e.to_string().contains("benchmarks.vmOperations.samples"),
+            "{e}"
+        );
         let e = with(json!({"alerts": {"thresholds": {"cpu": "high"}}})).unwrap_err();
         assert!(e.to_string().contains("alerts.thresholds.cpu"), "{e}");
         let e = with(json!({"framwork": {}})).unwrap_err();

@@ -31,7 +31,9 @@ pub struct StoredProfile {
 impl ProfileStore {
     /// A store over `dir` (which need not exist until something is saved).
     pub fn new(dir: &Path) -> ProfileStore {
-        ProfileStore { dir: dir.to_path_buf() }
+        ProfileStore {
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// The folder.
@@ -108,9 +110,16 @@ impl ProfileStore {
         };
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(str::to_owned))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".json")
+                    .map(str::to_owned)
+            })
             .filter(|n| {
-                !n.ends_with(OVERRIDES_SUFFIX) && builtin::find(n).is_none() && validate_name(n).is_ok()
+                !n.ends_with(OVERRIDES_SUFFIX)
+                    && builtin::find(n).is_none()
+                    && validate_name(n).is_ok()
             })
             .collect();
         names.sort();
@@ -139,10 +148,12 @@ impl ProfileStore {
                 })
             }
         };
-        serde_json::from_str(&text).map(Some).map_err(|e| ProfileError::Malformed {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ProfileError::Malformed {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            })
     }
 }
 
@@ -168,7 +179,11 @@ mod tests {
     #[test]
     fn overrides_are_merged_into_builtins() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("production-overrides.json"), r#"{"framework": {"samplingInterval": 1000}}"#).unwrap();
+        fs::write(
+            dir.path().join("production-overrides.json"),
+            r#"{"framework": {"samplingInterval": 1000}}"#,
+        )
+        .unwrap();
         let p = ProfileStore::new(dir.path()).load("production").unwrap();
         assert_eq!(p["framework"]["samplingInterval"], 1000);
         assert_eq!(p["framework"]["benchmarkTimeout"], 600_000);
@@ -180,14 +195,33 @@ mod tests {
         let store = ProfileStore::new(dir.path());
         fs::write(dir.path().join("broken.json"), "{ not json").unwrap();
         let e = store.load("broken").unwrap_err();
-        assert!(e.to_string().contains("broken.json") && e.to_string().contains("line 1"), "{e}");
+        assert!(
+            e.to_string().contains("broken.json") && e.to_string().contains("line 1"),
+            "{e}"
+        );
         let e = store.load("nope").unwrap_err();
-        assert!(e.to_string().starts_with("Profile 'nope' not found (accepted: development,"), "{e}");
-        assert!(matches!(store.load("../x"), Err(ProfileError::InvalidName(_))));
+        assert!(
+            e.to_string()
+                .starts_with("Profile 'nope' not found (accepted: development,"),
+            "{e}"
+        );
+        assert!(matches!(
+            store.load("../x"),
+            Err(ProfileError::InvalidName(_))
+        ));
         let cfg = builtin::find("production").unwrap().config();
-        assert!(matches!(store.save("production", &cfg), Err(ProfileError::BuiltinName(_))));
-        assert!(matches!(store.save("/etc/x", &cfg), Err(ProfileError::InvalidName(_))));
+        assert!(matches!(
+            store.save("production", &cfg),
+            Err(ProfileError::BuiltinName(_))
+        ));
+        assert!(matches!(
+            store.save("/etc/x", &cfg),
+            Err(ProfileError::InvalidName(_))
+        ));
         assert!(store.save("bad", &json!({"framework": {}})).is_err());
-        assert!(!dir.path().join("bad.json").exists(), "invalid profiles are not written");
+        assert!(
+            !dir.path().join("bad.json").exists(),
+            "invalid profiles are not written"
+        );
     }
 }

@@ -8,7 +8,13 @@ use serde_json::{json, Map, Value};
 use super::ProfileError;
 
 /// The workload flags `optimizeProfile` accepts.
-pub const FLAGS: [&str; 5] = ["cpuIntensive", "memoryIntensive", "ioIntensive", "networkIntensive", "mlWorkload"];
+pub const FLAGS: [&str; 5] = [
+    "cpuIntensive",
+    "memoryIntensive",
+    "ioIntensive",
+    "networkIntensive",
+    "mlWorkload",
+];
 
 /// Checks `workload`: an object whose keys are [`FLAGS`] with boolean values.
 pub fn validate_workload(workload: &Value) -> Result<(), ProfileError> {
@@ -18,7 +24,10 @@ pub fn validate_workload(workload: &Value) -> Result<(), ProfileError> {
             got: workload.to_string(),
         });
     };
-    match map.iter().find(|(k, v)| !FLAGS.contains(&k.as_str()) || !v.is_boolean()) {
+    match map
+        .iter()
+        .find(|(k, v)| !FLAGS.contains(&k.as_str()) || !v.is_boolean())
+    {
         Some((k, v)) => Err(ProfileError::WorkloadFlag {
             flag: k.clone(),
             got: v.to_string(),
@@ -81,7 +90,9 @@ fn num(map: &Map<String, Value>, key: &str) -> Option<f64> {
 fn section<'a>(c: &'a mut Value, path: &[&str]) -> &'a mut Map<String, Value> {
     let mut cur = c;
     for key in path {
-        let map = cur.as_object_mut().expect("profile root and sections are objects");
+        let map = cur
+            .as_object_mut()
+            .expect("profile root and sections are objects");
         let entry = map.entry(key.to_string()).or_insert_with(|| json!({}));
         if !entry.is_object() {
             *entry = json!({});
@@ -100,7 +111,11 @@ fn normalise_integers(v: Value) -> Value {
             _ => Value::Number(n),
         },
         Value::Array(a) => Value::Array(a.into_iter().map(normalise_integers).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, normalise_integers(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, normalise_integers(v)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -117,8 +132,14 @@ mod tests {
         assert_eq!(o["optimizers"]["cpu"]["targetUtilization"], 0.9);
         assert_eq!(o["framework"]["maxConcurrency"], 8);
         assert_eq!(o["benchmarks"]["mlWorkflows"]["samples"], 50);
-        assert_eq!(o["optimizers"]["gpu"], json!({"memoryOptimization": true, "batchSizeOptimization": true}));
-        assert_eq!(o["optimizers"]["cpu"]["safetyMargin"], 0.2, "other keys kept");
+        assert_eq!(
+            o["optimizers"]["gpu"],
+            json!({"memoryOptimization": true, "batchSizeOptimization": true})
+        );
+        assert_eq!(
+            o["optimizers"]["cpu"]["safetyMargin"], 0.2,
+            "other keys kept"
+        );
         let o = optimize(&p, &json!({"cpuIntensive": true}), 32).unwrap();
         assert_eq!(o["framework"]["maxConcurrency"], 32);
     }
@@ -126,11 +147,22 @@ mod tests {
     #[test]
     fn ieee_arithmetic_and_missing_sections() {
         let t = find("testing").unwrap().config();
-        let o = optimize(&t, &json!({"cpuIntensive": true, "ioIntensive": true, "networkIntensive": true}), 2).unwrap();
-        assert_eq!(o["optimizers"]["cpu"]["targetUtilization"], 0.7999999999999999);
+        let o = optimize(
+            &t,
+            &json!({"cpuIntensive": true, "ioIntensive": true, "networkIntensive": true}),
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            o["optimizers"]["cpu"]["targetUtilization"],
+            0.7999999999999999
+        );
         assert_eq!(o["optimizers"]["storage"]["targetIOPS"], 5000);
         assert_eq!(o["optimizers"]["cache"]["targetHitRatio"], 0.9);
-        assert_eq!(o["optimizers"]["network"], json!({"targetBandwidth": 1000, "compressionLevel": 6}));
+        assert_eq!(
+            o["optimizers"]["network"],
+            json!({"targetBandwidth": 1000, "compressionLevel": 6})
+        );
         let m = optimize(&t, &json!({"memoryIntensive": true}), 2).unwrap();
         assert_eq!(m["optimizers"]["memory"]["gcThreshold"], 0.85);
         assert_eq!(m["optimizers"]["memory"]["aggressiveness"], "aggressive");
@@ -140,7 +172,11 @@ mod tests {
     fn unknown_or_non_boolean_flags_are_refused() {
         let p = find("production").unwrap().config();
         let e = optimize(&p, &json!({"gpuHeavy": true}), 2).unwrap_err();
-        assert!(e.to_string().starts_with("workloadCharacteristics.gpuHeavy: got true"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("workloadCharacteristics.gpuHeavy: got true"),
+            "{e}"
+        );
         assert!(optimize(&p, &json!({"cpuIntensive": "yes"}), 2).is_err());
         assert!(optimize(&p, &json!(null), 2).is_err());
     }

@@ -113,7 +113,9 @@ mod tests {
         let mut r = SplitMix64(42);
         (0..n)
             .map(|_| {
-                let s: f64 = (0..12).map(|_| (r.next() >> 11) as f64 / (1u64 << 53) as f64).sum();
+                let s: f64 = (0..12)
+                    .map(|_| (r.next() >> 11) as f64 / (1u64 << 53) as f64)
+                    .sum();
                 100.0 + (s - 6.0) * 10.0
             })
             .collect()
@@ -129,7 +131,10 @@ mod tests {
         assert!(b.low < mean && mean < b.high);
         let width_b = b.high - b.low;
         let width_t = t.high - t.low;
-        assert!((width_b / width_t - 1.0).abs() < 0.1, "{width_b} vs {width_t}");
+        assert!(
+            (width_b / width_t - 1.0).abs() < 0.1,
+            "{width_b} vs {width_t}"
+        );
     }
 
     #[test]

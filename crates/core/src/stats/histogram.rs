@@ -44,10 +44,15 @@ impl Histogram {
     pub fn record(&mut self, ms: f64) -> Result<(), StatsError> {
         let max_ms = MAX_NS as f64 / 1e6;
         if !ms.is_finite() || !(0.0..=max_ms).contains(&ms) {
-            return Err(StatsError::OutOfRange { value: ms, max: max_ms });
+            return Err(StatsError::OutOfRange {
+                value: ms,
+                max: max_ms,
+            });
         }
         let ns = ((ms * 1e6).round() as u64).max(1);
-        self.inner.record(ns).expect("value checked against the bounds");
+        self.inner
+            .record(ns)
+            .expect("value checked against the bounds");
         Ok(())
     }
 
@@ -91,7 +96,9 @@ mod tests {
     #[test]
     fn percentiles_are_within_one_percent_of_exact() {
         let mut h = Histogram::new();
-        let mut v: Vec<f64> = (1..=100_000).map(|i| 0.001 * (i as f64).powf(1.3)).collect();
+        let mut v: Vec<f64> = (1..=100_000)
+            .map(|i| 0.001 * (i as f64).powf(1.3))
+            .collect();
         for &x in &v {
             h.record(x).unwrap();
         }
@@ -99,7 +106,10 @@ mod tests {
         for p in [50.0, 90.0, 99.0, 99.9] {
             let exact = percentile_nearest_rank(&v, p);
             let approx = h.percentile(p).unwrap();
-            assert!((approx / exact - 1.0).abs() <= 0.01, "p{p}: {approx} vs {exact}");
+            assert!(
+                (approx / exact - 1.0).abs() <= 0.01,
+                "p{p}: {approx} vs {exact}"
+            );
         }
         let total: u64 = h.buckets().iter().map(|b| b.count).sum();
         assert_eq!(total, 100_000);

@@ -79,6 +79,10 @@ mod tests {
         let mut w = v.to_vec();
         w.push(8.0);
         let o = Outliers::classify(&w);
-        assert_eq!((o.high_mild, o.high_severe), (0, 0), "8 is inside the new fences");
+        assert_eq!(
+            (o.high_mild, o.high_severe),
+            (0, 0),
+            "8 is inside the new fences"
+        );
     }
 }

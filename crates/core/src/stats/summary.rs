@@ -161,7 +161,10 @@ mod tests {
         v.extend((0..20).map(|i| 1.0 + (i % 4) as f64 * 0.1));
         assert!(summarize(&v).unwrap().warnings.contains(&"coldStart"));
         let flat = vec![0.0; 200];
-        assert!(summarize(&flat).unwrap().warnings.contains(&"timerSaturated"));
+        assert!(summarize(&flat)
+            .unwrap()
+            .warnings
+            .contains(&"timerSaturated"));
     }
 
     #[test]

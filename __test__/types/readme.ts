@@ -1,0 +1,68 @@
+// The README snippets, compiled under `tsc --strict` against index.d.ts (never run).
+import {
+  NovaCronPerformanceSystem,
+  PerformanceBenchmarkingFramework,
+  SystemBenchmark,
+  EnvironmentProfileManager,
+  ProfileOptimizer,
+  LatencyStats,
+} from '../..';
+
+async function quickStart(): Promise<void> {
+  const perfSystem = await NovaCronPerformanceSystem.createProductionSystem({ autoStart: true });
+  const status = perfSystem.getStatus();
+  const profile: string = status.currentProfile;
+  void profile;
+  await perfSystem.stop();
+}
+
+async function customProfile(): Promise<void> {
+  const perfSystem = new NovaCronPerformanceSystem({ environment: 'production', autoStart: false });
+  await perfSystem.initialize();
+  await perfSystem.createCustomProfile('high-throughput', 'production', {
+    framework: { maxConcurrency: 16 },
+    optimizers: { cpu: { targetUtilization: 0.85 }, cache: { targetHitRatio: 0.95, aggressiveness: 'aggressive' } },
+  });
+  await perfSystem.switchProfile('high-throughput');
+  const optimizedProfile: string = await perfSystem.profileManager!.optimizeProfile('production', { cpuIntensive: true, mlWorkload: true });
+  await perfSystem.switchProfile(optimizedProfile);
+}
+
+class CustomBenchmark extends SystemBenchmark {
+  async run(): Promise<{ success: boolean; timestamp: number; results: { latency: LatencyStats } }> {
+    const latency = await this.measureLatency(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }, 50);
+    return { success: true, timestamp: Date.now(), results: { latency } };
+  }
+}
+
+async function customBenchmark(): Promise<void> {
+  const framework = new PerformanceBenchmarkingFramework({ benchmarkTimeout: 60000 });
+  framework.registerBenchmark('custom_test', CustomBenchmark);
+  framework.on('benchmark:completed', (r) => console.log(r.name));
+  const result = await framework.runBenchmark<{ results: { latency: LatencyStats } }>('custom_test', { samples: 10 });
+  const p99: number = result.result.results.latency.p99;
+  const cpus: number = result.systemState.cpus;
+  const suite = await framework.runBenchmarkSuite({ benchmarks: [{ name: 'custom_test', config: { samples: 5 } }], concurrency: 1 });
+  const passed: number = suite.summary.passed;
+  void [p99, cpus, passed];
+  await framework.shutdown();
+}
+
+async function apiReference(): Promise<void> {
+  const perfSystem = new NovaCronPerformanceSystem();
+  await perfSystem.initialize();
+  await perfSystem.start();
+  await perfSystem.runBenchmark('custom_test', { samples: 50, stressTest: true });
+  await perfSystem.runBenchmarkSuite({ benchmarks: [{ name: 'custom_test' }], sequential: true });
+  await perfSystem.switchProfile('ml-training');
+  const manager = new EnvironmentProfileManager({ profilesPath: './profiles' });
+  const config = await manager.loadProfile('hpc');
+  const tuned = await new ProfileOptimizer(config, { ioIntensive: true }).optimize();
+  const iops: number | undefined = tuned.optimizers.storage?.targetIOPS;
+  void iops;
+  await perfSystem.stop();
+}
+
+void [quickStart, customProfile, customBenchmark, apiReference];

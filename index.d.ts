@@ -1,0 +1,311 @@
+// Type definitions for novacron-perf. Durations and latencies are milliseconds, timestamps
+// epoch milliseconds, sizes bytes, unless a field says otherwise.
+import { EventEmitter } from 'node:events';
+
+/** 95 % confidence interval of the mean. */
+export interface ConfidenceInterval { level: number; low: number; high: number; method: 'bootstrap' | 'student-t' }
+
+/** Tukey outlier counts (reported, never removed). */
+export interface Outliers {
+  lowSevere: number; lowMild: number; highMild: number; highSevere: number; total: number;
+  mildFences: [number, number]; severeFences: [number, number];
+}
+
+/** Summary of a sample set, from the Rust `stats` module. */
+export interface Summary {
+  n: number; mean: number; stddev: number | null; min: number; max: number; median: number; mad: number;
+  p50: number; p90: number; p95: number; p99: number; p999: number;
+  ci95: ConfidenceInterval | null; rme: number | null; outliers: Outliers;
+  /** Doubling buckets from 1 µs; `upTo` in ms. */
+  histogram: Array<{ upTo: number; count: number }>;
+  warnings: Array<'coldStart' | 'timerSaturated'>;
+}
+
+/** `measureLatency` result (ms): the contract's fields plus the measurement rules' additions. */
+export interface LatencyStats {
+  min: number; max: number; avg: number; p50: number; p95: number; p99: number;
+  /** Measured (post-warm-up, successful) operations. */
+  samples: number;
+  stddev: number | null; median: number; mad: number; p90: number; p999: number;
+  ci95: ConfidenceInterval | null; rme: number | null; outliers: Outliers;
+  histogram: Summary['histogram']; warnings: Summary['warnings'];
+  warmup: number; errors: number; failureRate: number; firstError: string | null; timerResolutionNs: number;
+}
+
+/** `measureThroughput` result. */
+export interface ThroughputStats {
+  operationsPerSecond: number; totalOperations: number; totalTime: number; avgOperationTime: number | null;
+  /** Per-operation records, at most 100 000 (`truncated` says when more ran). */
+  operations: Array<{ duration: number; timestamp: number }>;
+  truncated: boolean; latency: Summary | null; errors: number; failureRate: number; warmupTime: number;
+}
+
+/** Options every benchmark understands. */
+export interface BenchmarkOptions {
+  /** Latency iterations. */
+  samples?: number;
+  iterations?: number;
+  /** Throughput window, ms. */
+  duration?: number;
+  /** Per-run timeout, ms (overrides the framework's). */
+  benchmarkTimeout?: number;
+  /** Warm-up iterations for measureLatency (default 10 % of the run, 1–10). */
+  warmup?: number;
+  /** Warm-up time for measureThroughput, ms (default 10 % of the duration, ≤ 1000). */
+  warmupTime?: number;
+  [key: string]: unknown;
+}
+
+/** Base of every benchmark; subclasses implement `run()`. */
+export class SystemBenchmark {
+  constructor(config?: BenchmarkOptions & { framework?: PerformanceBenchmarkingFramework; signal?: AbortSignal });
+  config: BenchmarkOptions & Record<string, any>;
+  framework: PerformanceBenchmarkingFramework | null;
+  /** Aborted when the run times out; long loops should stop on it. */
+  signal: AbortSignal | null;
+  warmupIterations(iterations: number): number;
+  measureLatency(operation: () => unknown, iterations?: number): Promise<LatencyStats>;
+  measureThroughput(operation: () => unknown, duration?: number): Promise<ThroughputStats>;
+  run?(): Promise<unknown>;
+}
+
+/** Base of the ML benchmarks. */
+export class MLEStarBenchmark extends SystemBenchmark {
+  constructor(config?: BenchmarkOptions & { frameworks?: string[]; mleService?: unknown });
+  frameworks: string[];
+  modelTypes: string[];
+  mleService: unknown;
+}
+
+/** Machine metadata and a sample at the end of a run. */
+export interface SystemSnapshot {
+  timestamp: number; platform: string; arch: string; cpus: number; cpuModel: string | null; kernel: string | null;
+  /** Total memory, bytes. */
+  memory: number;
+  /** Seconds since boot. */
+  uptime: number;
+  loadavg: [number, number, number];
+  current: SystemSample;
+}
+
+/** One real system sample. */
+export interface SystemSample {
+  timestamp: number;
+  /** `user`/`system`: this process's CPU µs; `usage`: % of all cores since the previous reading (null for a first one). */
+  cpu: { user: number; system: number; usage: number | null; cores: number };
+  memory: { used: number; total: number; free: number; available: number; rss: number | null; swapUsed: number; swapTotal: number; heapUsed?: number; heapTotal?: number; external?: number };
+  disk: { used: number; available: number; total: number; mountPoint: string; fsType: string; iops: number | null } | null;
+  network: { bytesReceived: number; bytesSent: number; packetsReceived: number; packetsSent: number; connections: number | null };
+}
+
+/** What `runBenchmark` resolves to. */
+export interface BenchmarkRunResult<R = any> {
+  name: string; duration: number; timestamp: number; config: BenchmarkOptions; result: R; systemState: SystemSnapshot;
+}
+
+/** `runBenchmarkSuite` input. */
+export interface SuiteConfig { benchmarks: Array<{ name: string; config?: BenchmarkOptions }>; concurrency?: number; sequential?: boolean }
+
+/** `runBenchmarkSuite` result. */
+export interface SuiteResult {
+  timestamp: number; config: SuiteConfig; results: BenchmarkRunResult[];
+  summary: { total: number; passed: number; failed: number; avgDuration: number | null; totalDuration: number };
+}
+
+/** Framework options. */
+export interface FrameworkConfig {
+  metricsRetention?: number; samplingInterval?: number; benchmarkTimeout?: number; maxConcurrency?: number;
+  profilesPath?: string;
+  /** Data folder for results (default './performance-data'). */
+  metricsPath?: string;
+  /** Start the system sampler in the constructor (default true). */
+  startMonitoring?: boolean;
+  /** How long a timed-out benchmark gets to clean up, ms (default 30000). */
+  cleanupTimeout?: number;
+  [key: string]: unknown;
+}
+
+/** Statistics of a metric series. */
+export interface MetricStats { min: number; max: number; avg: number; median: number; p95: number; p99: number }
+
+/** Names of the framework's events. */
+export type FrameworkEvent =
+  | 'framework:ready' | 'framework:initialized' | 'benchmark:registered' | 'benchmark:started' | 'benchmark:completed'
+  | 'benchmark:failed' | 'suite:completed' | 'optimizer:registered' | 'optimization:started' | 'optimization:completed'
+  | 'optimization:failed' | 'metrics:collected' | 'framework:shutdown';
+
+/** Registry, runs with timeout and cancellation, suites, result files and system sampling. */
+export class PerformanceBenchmarkingFramework extends EventEmitter {
+  constructor(config?: FrameworkConfig);
+  config: Required<Pick<FrameworkConfig, 'metricsRetention' | 'samplingInterval' | 'benchmarkTimeout' | 'maxConcurrency' | 'metricsPath'>> & FrameworkConfig;
+  benchmarks: Map<string, new (config: any) => SystemBenchmark>;
+  optimizers: Map<string, new (config: any) => { optimize(targetMetrics: any): Promise<any> }>;
+  results: Map<string, BenchmarkRunResult>;
+  activeTests: Set<string>;
+  readonly systemMetrics: { cpu: any[]; memory: any[]; disk: any[]; network: any[] };
+  registerBenchmark(name: string, benchmarkClass: new (config: any) => SystemBenchmark): void;
+  registerOptimizer(name: string, optimizerClass: new (config: any) => { optimize(targetMetrics: any): Promise<any> }): void;
+  applyConfig(partial: FrameworkConfig): void;
+  runBenchmark<R = any>(name: string, config?: BenchmarkOptions): Promise<BenchmarkRunResult<R>>;
+  runBenchmarkSuite(suiteConfig: SuiteConfig): Promise<SuiteResult>;
+  runOptimization(name: string, targetMetrics: Record<string, number>, config?: Record<string, unknown>): Promise<{ name: string; timestamp: number; targetMetrics: Record<string, number>; result: any; improvements: Record<string, { before: number; after: number; improvement: number; absolute: number }> }>;
+  listResults(query?: { name?: string; since?: number; until?: number; limit?: number }): Promise<BenchmarkRunResult[]>;
+  startSystemMonitoring(): void;
+  stopSystemMonitoring(): void;
+  getMonitoringStatus(): { running: boolean; intervalMs: number; capacity: number; kept: number; ticks: number; events: { sent: number; skipped: number; dropped: number } };
+  collectSystemMetrics(): Promise<SystemSample>;
+  getDiskUsage(): Promise<SystemSample['disk']>;
+  getNetworkStats(): Promise<SystemSample['network']>;
+  getSystemSnapshot(): Promise<SystemSnapshot>;
+  getMetricsInRange(start: number, end: number): { cpu: any[]; memory: any[]; disk: any[]; network: any[] };
+  analyzSystemPerformance(start: number, end: number): Promise<{ cpu: MetricStats | null; memory: MetricStats | null; disk: MetricStats | null; network: MetricStats | null }>;
+  calculateMetricStats(entries: any[]): MetricStats | null;
+  calculateMedian(values: number[]): number | null;
+  calculatePercentile(values: number[], p: number): number;
+  chunkArray<T>(array: T[], size: number): T[][];
+  calculateSuiteSummary(results: BenchmarkRunResult[]): SuiteResult['summary'];
+  calculateImprovements(targetMetrics: Record<string, number>, result: any): Promise<Record<string, { before: number; after: number; improvement: number; absolute: number }>>;
+  generateRecommendations(): Promise<Array<{ type: 'performance'; category: 'cpu' | 'memory'; severity: 'high'; message: string; metrics: Record<string, number> }>>;
+  generateReport(timeRange?: { hours?: number }): Promise<any>;
+  shutdown(): Promise<void>;
+  on(event: FrameworkEvent, listener: (...args: any[]) => void): this;
+  once(event: FrameworkEvent, listener: (...args: any[]) => void): this;
+}
+
+/** A profile configuration: five sections plus optional description and optimizedFor. */
+export interface ProfileConfiguration {
+  framework: FrameworkConfig & { enableDetailedLogging?: boolean; enableDebugMode?: boolean; compressionEnabled?: boolean };
+  benchmarks: Record<string, { samples?: number; concurrencyLevels?: number[]; [key: string]: unknown }>;
+  optimizers: {
+    cache?: { targetHitRatio?: number; aggressiveness?: Aggressiveness; [key: string]: unknown };
+    memory?: { gcThreshold?: number; aggressiveness?: Aggressiveness; [key: string]: unknown };
+    cpu?: { targetUtilization?: number; [key: string]: unknown };
+    network?: { targetBandwidth?: number; compressionLevel?: number; [key: string]: unknown };
+    storage?: { targetIOPS?: number; [key: string]: unknown };
+    [key: string]: Record<string, unknown> | undefined;
+  };
+  monitoring: { updateInterval?: number; enableRealtime?: boolean; enableHistorical?: boolean; enableAggregation?: boolean; maxDataPoints?: number; [key: string]: unknown };
+  alerts: { enabled?: boolean; thresholds?: Record<string, number>; escalation?: { enabled?: boolean; levels?: string[] }; [key: string]: unknown };
+  description?: string;
+  optimizedFor?: string[];
+}
+
+/** Optimizer aggressiveness. */
+export type Aggressiveness = 'conservative' | 'moderate' | 'aggressive';
+
+/** Built-in profile names. */
+export type BuiltinProfileName = 'development' | 'testing' | 'staging' | 'production' | 'hpc' | 'cloud' | 'edge' | 'ml-training' | 'ml-inference';
+
+/** Deep-partial of a profile configuration, for customizations. */
+export type ProfileCustomizations = { [K in keyof ProfileConfiguration]?: Partial<ProfileConfiguration[K]> & Record<string, unknown> };
+
+/** Workload flags for `optimizeProfile` and `ProfileOptimizer`. */
+export interface WorkloadCharacteristics { cpuIntensive?: boolean; memoryIntensive?: boolean; ioIntensive?: boolean; networkIntensive?: boolean; mlWorkload?: boolean }
+
+/** Base of every profile. */
+export class EnvironmentProfile {
+  constructor(name: string, configuration?: ProfileConfiguration);
+  name: string;
+  config: ProfileConfiguration;
+  getDefaultConfiguration(): ProfileConfiguration;
+  getDescription(): string;
+  getOptimizedFor(): string[];
+  getConfiguration(): ProfileConfiguration;
+  applyOverrides(overrides: ProfileCustomizations): void;
+  deepMerge<T>(target: T, source: unknown): T;
+}
+export class DevelopmentProfile extends EnvironmentProfile { constructor() }
+export class TestingProfile extends EnvironmentProfile { constructor() }
+export class StagingProfile extends EnvironmentProfile { constructor() }
+export class ProductionProfile extends EnvironmentProfile { constructor() }
+export class HPCProfile extends EnvironmentProfile { constructor() }
+export class CloudProfile extends EnvironmentProfile { constructor() }
+export class EdgeProfile extends EnvironmentProfile { constructor() }
+export class MLTrainingProfile extends EnvironmentProfile { constructor() }
+export class MLInferenceProfile extends EnvironmentProfile { constructor() }
+/** A user-defined profile. */
+export class CustomProfile extends EnvironmentProfile { constructor(name: string, configuration?: ProfileConfiguration) }
+
+/** Tunes a configuration for workload flags. */
+export class ProfileOptimizer {
+  constructor(baseProfile: ProfileConfiguration | EnvironmentProfile, workloadCharacteristics?: WorkloadCharacteristics);
+  optimize(): Promise<ProfileConfiguration>;
+  optimizeCPUSettings(config: ProfileConfiguration): ProfileConfiguration;
+  optimizeMemorySettings(config: ProfileConfiguration): ProfileConfiguration;
+  optimizeIOSettings(config: ProfileConfiguration): ProfileConfiguration;
+  optimizeNetworkSettings(config: ProfileConfiguration): ProfileConfiguration;
+  optimizeMLSettings(config: ProfileConfiguration): ProfileConfiguration;
+}
+
+/** An entry of `getAvailableProfiles()`. */
+export interface ProfileInfo { name: string; type: 'built-in' | 'custom'; description: string; optimizedFor: string[] }
+
+/** Loads, lists, saves and tunes profiles. */
+export class EnvironmentProfileManager {
+  constructor(config?: { profilesPath?: string; defaultProfile?: string; autoDetectEnvironment?: boolean });
+  config: { profilesPath: string; defaultProfile: string; autoDetectEnvironment: boolean };
+  profiles: Map<string, EnvironmentProfile>;
+  customProfiles: Map<string, CustomProfile>;
+  currentProfile: EnvironmentProfile | null;
+  initializeDefaultProfiles(): void;
+  loadProfile(profileName?: string): Promise<ProfileConfiguration>;
+  getProfileConfiguration(name: string): Promise<ProfileConfiguration>;
+  detectEnvironment(): string;
+  saveCustomProfile(name: string, configuration: ProfileConfiguration): Promise<void>;
+  getAvailableProfiles(): ProfileInfo[];
+  getCurrentProfile(): EnvironmentProfile | null;
+  benchmarkProfile<R>(profileName: string, benchmarkSuite: { run(config: ProfileConfiguration): Promise<R> }): Promise<{ profile: string; configuration: ProfileConfiguration; benchmarkResults: R; timestamp: number }>;
+  /** Saves a tuned copy of a built-in profile and returns its name. */
+  optimizeProfile(profileName: BuiltinProfileName, workloadCharacteristics?: WorkloadCharacteristics): Promise<string>;
+}
+
+/** System options. */
+export interface SystemConfig {
+  /** Profile to load (default 'production'). */
+  environment?: string;
+  /** Start after initialize (true unless literally false). */
+  autoStart?: boolean;
+  /** Folder of custom profiles and overrides (default './profiles'). */
+  profilePath?: string;
+  /** Data folder (default './performance-data'). */
+  dataPath?: string;
+  [key: string]: unknown;
+}
+
+/** `getStatus()`; components not built in this version are null. */
+export interface SystemStatus {
+  initialized: boolean; running: boolean; currentProfile: string;
+  components: { framework: boolean; metricsCollector: unknown | null; dashboard: unknown | null; runner: unknown | null; trendAnalyzer: unknown | null; recommendationEngine: unknown | null };
+}
+
+/** The whole system: profile, framework and (as they are built) monitoring components. */
+export class NovaCronPerformanceSystem {
+  constructor(config?: SystemConfig);
+  config: SystemConfig & { environment: string; autoStart: boolean; profilePath: string; dataPath: string };
+  framework: PerformanceBenchmarkingFramework | null;
+  metricsCollector: unknown | null;
+  dashboard: unknown | null;
+  runner: unknown | null;
+  trendAnalyzer: unknown | null;
+  recommendationEngine: unknown | null;
+  profileManager: EnvironmentProfileManager | null;
+  currentProfile: ProfileConfiguration | null;
+  isInitialized: boolean;
+  isRunning: boolean;
+  initialize(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  runBenchmark<R = any>(benchmarkName: string, config?: BenchmarkOptions): Promise<BenchmarkRunResult<R>>;
+  runBenchmarkSuite(suiteConfig: SuiteConfig): Promise<SuiteResult>;
+  getMetrics(query?: Record<string, unknown>): Promise<unknown>;
+  getTrendSummary(timeRange?: string): Promise<unknown>;
+  getRecommendations(filter?: Record<string, unknown>): Promise<unknown[]>;
+  implementRecommendation(recommendationId: string, options?: Record<string, unknown>): Promise<unknown>;
+  switchProfile(profileName: string): Promise<void>;
+  createCustomProfile(name: string, baseProfile: string, customizations: ProfileCustomizations): Promise<void>;
+  getStatus(): SystemStatus;
+  static createDevelopmentSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+  static createProductionSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+  static createMLTrainingSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+  static createCloudSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+}
