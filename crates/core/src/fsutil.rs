@@ -54,6 +54,18 @@ pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> io::Result<(
     result
 }
 
+/// True when `name` is safe inside a file name: 1 to `max_len` ASCII letters, digits,
+/// `_`, `-` or one of `extra`, starting with a letter or digit (so no `..`, `/` or
+/// hidden files).
+pub fn is_plain_identifier(name: &str, max_len: usize, extra: &[char]) -> bool {
+    !name.is_empty()
+        && name.len() <= max_len
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || extra.contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

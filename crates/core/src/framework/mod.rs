@@ -63,16 +63,7 @@ impl FrameworkError {
 /// Checks that a benchmark name is a plain identifier: it becomes part of a file name
 /// (`benchmark_<name>_<ms>.json`), so separators and dots-only names are refused.
 pub fn validate_benchmark_name(name: &str) -> Result<(), FrameworkError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
+    if crate::fsutil::is_plain_identifier(name, 64, &['.']) {
         Ok(())
     } else {
         Err(FrameworkError::InvalidName(name.to_owned()))

@@ -374,10 +374,18 @@ mod tests {
     fn busy_loop_shows_up_as_cpu_use() {
         let probe = SystemProbe::new(Path::new("."));
         let start = CpuTimes::read().unwrap();
-        let t = std::time::Instant::now();
+        // Spin until this process has used 300 ms of CPU (not wall time, which another
+        // load on the machine would stretch).
+        let (u0, s0) = process_cpu_micros();
         let mut x = 0u64;
-        while t.elapsed().as_millis() < 300 {
-            x = std::hint::black_box(x.wrapping_add(1));
+        loop {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            let (u, s) = process_cpu_micros();
+            if (u + s) - (u0 + s0) >= 300_000 {
+                break;
+            }
         }
         let snap = probe.snapshot(Some(&start));
         let usage = snap.current.cpu.usage.unwrap();
@@ -387,11 +395,7 @@ mod tests {
             usage >= one_core * 0.7,
             "usage {usage}% < 70% of one core ({one_core}%)"
         );
-        assert!(
-            snap.current.cpu.user >= 250_000,
-            "process user time {}µs",
-            snap.current.cpu.user
-        );
+        assert!(snap.current.cpu.user + snap.current.cpu.system >= u0 + s0 + 300_000);
     }
 
     #[test]

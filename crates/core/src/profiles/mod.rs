@@ -96,16 +96,7 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Checks that `name` is a plain identifier (`../x`, `/etc/x`, empty and over-long names
 /// are refused, since the name becomes `<profilesPath>/<name>.json`).
 pub fn validate_name(name: &str) -> Result<(), ProfileError> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if crate::fsutil::is_plain_identifier(name, MAX_NAME_LEN, &[]) {
         Ok(())
     } else {
         Err(ProfileError::InvalidName(name.to_owned()))
