@@ -1,10 +1,16 @@
 'use strict';
 // Custom Profile Creation: derive a profile from production, switch to it, then to a
-// workload-tuned copy. Profiles are saved under ./profiles/ (profilePath).
+// workload-tuned copy. Custom profiles are saved under profilePath; this example keeps them
+// in ./performance-data/profiles so that running it from the package root leaves the
+// package's own profiles/ folder (the built-ins) untouched.
 const { NovaCronPerformanceSystem } = require('..');
 
 async function main() {
-  const perfSystem = new NovaCronPerformanceSystem({ environment: 'production', autoStart: false });
+  const perfSystem = new NovaCronPerformanceSystem({
+    environment: 'production',
+    autoStart: false,
+    profilePath: './performance-data/profiles',
+  });
   await perfSystem.initialize();
 
   await perfSystem.createCustomProfile('high-throughput', 'production', {
