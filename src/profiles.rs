@@ -9,7 +9,7 @@ use novacron_perf_core::profiles::{
     detect::{detect, Environment},
     merge, schema,
     store::ProfileStore,
-    tuning, validate_name,
+    tuning,
 };
 use serde_json::{json, Value};
 
@@ -63,12 +63,6 @@ pub fn list_custom_profiles(dir: String) -> napi::Result<Value> {
 #[napi]
 pub fn validate_profile(name: String, config: Value) -> napi::Result<()> {
     schema::validate(&name, &config).js()
-}
-
-/// Throws unless `name` is a plain profile identifier.
-#[napi]
-pub fn validate_profile_name(name: String) -> napi::Result<()> {
-    validate_name(&name).js()
 }
 
 /// `deepMerge(target, source)`.
