@@ -4,6 +4,7 @@
 
 use thiserror::Error as ThisError;
 
+use crate::collect::CollectError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
@@ -21,6 +22,9 @@ pub enum Error {
     /// Invalid, missing or unreadable profile.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// Bad collector option or query, or a history-store failure seen by the collector.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
 }
 
 impl Error {
@@ -31,6 +35,7 @@ impl Error {
             Error::Stats(e) => e.js_kind(),
             Error::Framework(e) => e.js_kind(),
             Error::Profile(e) => e.js_kind(),
+            Error::Collect(e) => e.js_kind(),
         }
     }
 }

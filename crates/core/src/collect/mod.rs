@@ -1,0 +1,536 @@
+//! The metrics collector (api-spec §9): sub-collectors ("sources") sampled on one clock by a
+//! dedicated thread, never the JS thread; each tick's sample goes into the history store and
+//! to JS as an event, and the latest readings feed the Prometheus exposition.
+//!
+//! - [`procfs`], [`rates`]: `/proc` parsers and counter → rate rules.
+//! - [`system`], [`gpu`], [`process`], [`network`], [`database`], [`pushed`]: the sources.
+//! - [`flatten`]: sample JSON ↔ store series; [`query`]: `getMetrics`.
+//! - [`config`]: options and their validation.
+//!
+//! A source that fails is marked degraded and its slot holds `{ error }`; the others go on,
+//! and the failing one is tried again at every tick, so it recovers by itself.
+
+pub mod config;
+pub mod database;
+pub mod flatten;
+pub mod gpu;
+pub mod network;
+pub mod process;
+pub mod procfs;
+pub mod pushed;
+pub mod query;
+pub mod rates;
+pub mod system;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+
+use crate::events::EventBus;
+use crate::framework::now_ms;
+use crate::prometheus::{render, Family, MetricKind};
+use crate::store::{SeriesId, SeriesKey, Store, StoreOptions};
+pub use config::CollectorConfig;
+pub use pushed::PushedTable;
+
+/// The six collector keys of api-spec §9.1, in sample order.
+pub const COLLECTORS: [&str; 6] = [
+    "system",
+    "application",
+    "database",
+    "network",
+    "ml_workflow",
+    "custom",
+];
+
+/// What one source read at one tick.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// The source's slot in the sample (JSON).
+    pub sample: Value,
+    /// The same reading as Prometheus families.
+    pub families: Vec<Family>,
+}
+
+/// A sub-collector.
+pub trait Source: Send {
+    /// Its collector key (or `gpu`, which lands in `system.gpu`).
+    fn name(&self) -> &'static str;
+    /// Reads once. An `Err` marks the source degraded for this tick.
+    fn collect(&mut self) -> Result<Reading, String>;
+}
+
+/// Collector errors.
+#[derive(Debug, Error)]
+pub enum CollectError {
+    /// A bad option or query field; the message names it.
+    #[error("{0}")]
+    Invalid(String),
+    /// The history store failed.
+    #[error("{0}")]
+    Store(String),
+}
+
+impl CollectError {
+    /// JS error kind.
+    pub fn js_kind(&self) -> &'static str {
+        match self {
+            CollectError::Invalid(_) => "TypeError",
+            CollectError::Store(_) => "Error",
+        }
+    }
+}
+
+/// Health of one source.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceStatus {
+    /// `ok`, `degraded`, `unavailable` or `pending` (not read yet).
+    pub status: &'static str,
+    /// Last error or unavailability reason.
+    pub error: Option<String>,
+    /// Epoch ms of the last successful reading.
+    pub last_success: Option<i64>,
+    /// Failed readings so far.
+    pub failures: u64,
+}
+
+struct Slot {
+    source: Box<dyn Source>,
+    status: SourceStatus,
+    families: Vec<Family>,
+}
+
+struct Shared {
+    config: CollectorConfig,
+    bus: Arc<EventBus>,
+    store: Option<Arc<Store>>,
+    slots: Mutex<Vec<Slot>>,
+    /// Families pushed from JS (the V8/libuv half of `application`).
+    js_families: Mutex<Vec<Family>>,
+    series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
+    last_sample: Mutex<Option<Value>>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+    ticks: AtomicU64,
+    stored_since_flush: AtomicU64,
+    /// CPU time of the clock thread, µs (the collector's own cost).
+    own_cpu_us: AtomicU64,
+}
+
+/// The collector: sources, clock thread, store and exposition.
+pub struct Collector {
+    shared: Arc<Shared>,
+    pushed: PushedTable,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Collector {
+    /// Builds the sources and opens the store (creating its folder).
+    pub fn new(config: CollectorConfig, bus: Arc<EventBus>) -> Result<Collector, CollectError> {
+        let store = match &config.storage_dir {
+            Some(dir) => {
+                let mut opts = StoreOptions::new(dir.clone());
+                opts.raw_retention_ms = config.retention_ms as i64;
+                Some(Arc::new(
+                    Store::open(opts).map_err(|e| CollectError::Store(e.to_string()))?,
+                ))
+            }
+            None => None,
+        };
+        let pushed = PushedTable::default();
+        let slots = make_sources(&config, &pushed)
+            .into_iter()
+            .map(|source| Slot {
+                source,
+                status: SourceStatus {
+                    status: "pending",
+                    ..Default::default()
+                },
+                families: Vec::new(),
+            })
+            .collect();
+        Ok(Collector {
+            shared: Arc::new(Shared {
+                config,
+                bus,
+                store,
+                slots: Mutex::new(slots),
+                js_families: Mutex::new(Vec::new()),
+                series_ids: Mutex::new(HashMap::new()),
+                last_sample: Mutex::new(None),
+                stop: Mutex::new(false),
+                wake: Condvar::new(),
+                ticks: AtomicU64::new(0),
+                stored_since_flush: AtomicU64::new(0),
+                own_cpu_us: AtomicU64::new(0),
+            }),
+            pushed,
+            thread: Mutex::new(None),
+        })
+    }
+
+    /// The table programs push custom and ML values into.
+    pub fn pushed(&self) -> &PushedTable {
+        &self.pushed
+    }
+
+    /// The history store, when historical storage is on.
+    pub fn store(&self) -> Option<&Arc<Store>> {
+        self.shared.store.as_ref()
+    }
+
+    /// Starts the clock thread; false when it already runs.
+    pub fn start(&self) -> Result<bool, CollectError> {
+        let mut thread = self.thread.lock();
+        if thread.is_some() {
+            return Ok(false);
+        }
+        *self.shared.stop.lock() = false;
+        let shared = Arc::clone(&self.shared);
+        let handle = std::thread::Builder::new()
+            .name("novacron-collector".into())
+            .spawn(move || clock(shared))
+            .map_err(|e| CollectError::Store(format!("cannot start the collector thread: {e}")))?;
+        *thread = Some(handle);
+        Ok(true)
+    }
+
+    /// Stops and joins the clock thread, then flushes the store. False when it was stopped.
+    pub fn stop(&self) -> Result<bool, CollectError> {
+        let Some(handle) = self.thread.lock().take() else {
+            return Ok(false);
+        };
+        *self.shared.stop.lock() = true;
+        self.shared.wake.notify_all();
+        let _ = handle.join();
+        if let Some(store) = &self.shared.store {
+            store
+                .flush()
+                .map_err(|e| CollectError::Store(e.to_string()))?;
+        }
+        Ok(true)
+    }
+
+    /// True while the clock thread runs.
+    pub fn is_running(&self) -> bool {
+        self.thread.lock().is_some()
+    }
+
+    /// Takes one tick now on the calling thread (used by `collectMetrics()` and tests).
+    pub fn tick_now(&self) -> Value {
+        tick(&self.shared)
+    }
+
+    /// Stores and exports the JS half of the `application` collector for tick `ts`.
+    pub fn record_js_application(
+        &self,
+        ts: i64,
+        sample: &Value,
+        families: Vec<Family>,
+    ) -> Result<(), CollectError> {
+        *self.shared.js_families.lock() = families;
+        let points = flatten::flatten("application", sample);
+        append(&self.shared, ts, points)
+    }
+
+    /// The last tick's sample.
+    pub fn last_sample(&self) -> Option<Value> {
+        self.shared.last_sample.lock().clone()
+    }
+
+    /// Prometheus exposition of the latest readings.
+    pub fn prometheus_text(&self) -> String {
+        exposition(&self.shared)
+    }
+
+    /// A closure rendering the exposition, for the HTTP listener.
+    pub fn renderer(&self) -> crate::prometheus::server::RenderFn {
+        let shared = Arc::clone(&self.shared);
+        Arc::new(move || exposition(&shared))
+    }
+
+    /// Health of every source, the store and the collector's own cost.
+    pub fn status(&self) -> Value {
+        let slots = self.shared.slots.lock();
+        let sources: Map<String, Value> = slots
+            .iter()
+            .map(|s| {
+                (
+                    s.source.name().to_owned(),
+                    serde_json::to_value(&s.status).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        let store = self.shared.store.as_ref().map(|s| match s.stats() {
+            Ok(st) => serde_json::to_value(st).unwrap_or(Value::Null),
+            Err(e) => json!({ "error": e.to_string() }),
+        });
+        json!({
+            "running": self.is_running(),
+            "intervalMs": self.shared.config.interval_ms,
+            "ticks": self.shared.ticks.load(Ordering::Relaxed),
+            "collectorCpuSeconds": self.shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
+            "sources": sources,
+            "store": store,
+            "storageLocation": self.shared.config.storage_dir.as_ref().map(|d| d.display().to_string()),
+            "events": self.shared.bus.stats(),
+        })
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn Source>> {
+    let mut v: Vec<Box<dyn Source>> = vec![Box::<system::SystemSource>::default()];
+    if config.gpu {
+        v.push(Box::<gpu::GpuSource>::default());
+    }
+    v.push(Box::<process::ProcessSource>::default());
+    v.push(Box::new(database::DatabaseSource::new(
+        config.databases.clone(),
+    )));
+    v.push(Box::new(network::NetworkSource::new(
+        config.network_targets.clone(),
+    )));
+    v.push(Box::new(pushed::MlSource(Arc::clone(pushed))));
+    v.push(Box::new(pushed::CustomSource(Arc::clone(pushed))));
+    v
+}
+
+/// The clock: a drift-free schedule, woken at once by `stop`.
+fn clock(shared: Arc<Shared>) {
+    let interval = Duration::from_millis(shared.config.interval_ms);
+    let flush_every = Duration::from_millis(shared.config.storage_interval_ms);
+    let start = Instant::now();
+    let mut last_flush = start;
+    let mut last_retention: Option<Instant> = None;
+    let mut n: u32 = 0;
+    loop {
+        let cpu0 = thread_cpu_us();
+        tick(&shared);
+        if last_flush.elapsed() >= flush_every {
+            flush(&shared);
+            last_flush = Instant::now();
+        }
+        if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            if let Some(store) = &shared.store {
+                if let Err(e) = store.apply_retention(now_ms()) {
+                    shared
+                        .bus
+                        .emit_with("storage:error", || json!({ "message": e.to_string() }));
+                }
+            }
+            last_retention = Some(Instant::now());
+        }
+        shared
+            .own_cpu_us
+            .fetch_add(thread_cpu_us().saturating_sub(cpu0), Ordering::Relaxed);
+        n += 1;
+        let next = start + interval * n;
+        let mut stop = shared.stop.lock();
+        while !*stop {
+            let now = Instant::now();
+            if now >= next {
+                break;
+            }
+            shared.wake.wait_for(&mut stop, next - now);
+        }
+        if *stop {
+            return;
+        }
+        // After a stall (suspend, a stopped debugger) skip missed slots instead of bursting.
+        let behind = (start.elapsed().as_millis() / interval.as_millis().max(1)) as u32;
+        n = n.max(behind);
+    }
+}
+
+/// One tick: read every source, build the sample, store it, emit it.
+fn tick(shared: &Shared) -> Value {
+    let ts = now_ms();
+    let mut collectors = Map::new();
+    let mut gpu_slot = None;
+    {
+        let mut slots = shared.slots.lock();
+        for slot in slots.iter_mut() {
+            let name = slot.source.name();
+            let value = match slot.source.collect() {
+                Ok(r) => {
+                    let was_degraded = slot.status.status == "degraded";
+                    let unavailable =
+                        r.sample.get("status").and_then(Value::as_str) == Some("unavailable");
+                    slot.status.status = if unavailable { "unavailable" } else { "ok" };
+                    slot.status.error = unavailable
+                        .then(|| {
+                            r.sample
+                                .get("reason")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        })
+                        .flatten();
+                    slot.status.last_success = Some(ts);
+                    slot.families = r.families;
+                    if was_degraded {
+                        shared.bus.emit_with(
+                            "collection:recovered",
+                            || json!({ "collector": name, "timestamp": ts }),
+                        );
+                    }
+                    r.sample
+                }
+                Err(message) => {
+                    slot.status.failures += 1;
+                    // One event per change of state or message, not one per tick.
+                    if slot.status.status != "degraded"
+                        || slot.status.error.as_deref() != Some(message.as_str())
+                    {
+                        let m = message.clone();
+                        shared.bus.emit_with(
+                            "collection:error",
+                            || json!({ "collector": name, "message": m, "timestamp": ts }),
+                        );
+                    }
+                    slot.status.status = "degraded";
+                    slot.status.error = Some(message.clone());
+                    slot.families.clear();
+                    json!({ "error": message })
+                }
+            };
+            if name == "gpu" {
+                gpu_slot = Some(value);
+            } else {
+                collectors.insert(name.to_owned(), value);
+            }
+        }
+    }
+    if let (Some(gpu), Some(Value::Object(sys))) = (gpu_slot, collectors.get_mut("system")) {
+        sys.insert("gpu".into(), gpu);
+    }
+    let mut points = Vec::new();
+    for (name, value) in &collectors {
+        points.extend(flatten::flatten(name, value));
+    }
+    if let Err(e) = append(shared, ts, points) {
+        shared.bus.emit_with(
+            "storage:error",
+            || json!({ "message": e.to_string(), "timestamp": ts }),
+        );
+    }
+    let sample = json!({ "timestamp": ts, "collectors": collectors });
+    *shared.last_sample.lock() = Some(sample.clone());
+    shared.ticks.fetch_add(1, Ordering::Relaxed);
+    shared.bus.emit_with("collector:tick", || sample.clone());
+    sample
+}
+
+/// Appends one tick's points, registering new series on first sight.
+fn append(
+    shared: &Shared,
+    ts: i64,
+    points: Vec<(flatten::SeriesRef, f64)>,
+) -> Result<(), CollectError> {
+    let Some(store) = &shared.store else {
+        return Ok(());
+    };
+    let mut ids = shared.series_ids.lock();
+    let mut batch = Vec::with_capacity(points.len());
+    for (key, v) in points {
+        let id = match ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let sk = SeriesKey {
+                    name: key.0.clone(),
+                    labels: key.1.clone(),
+                };
+                let id = store
+                    .series_id(&sk)
+                    .map_err(|e| CollectError::Store(e.to_string()))?;
+                ids.insert(key, id);
+                id
+            }
+        };
+        batch.push((id, v));
+    }
+    drop(ids);
+    store
+        .append(ts, &batch)
+        .map_err(|e| CollectError::Store(e.to_string()))?;
+    shared
+        .stored_since_flush
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+fn flush(shared: &Shared) {
+    let Some(store) = &shared.store else { return };
+    match store.flush() {
+        Ok(()) => {
+            let count = shared.stored_since_flush.swap(0, Ordering::Relaxed);
+            let dir = shared
+                .config
+                .storage_dir
+                .as_ref()
+                .map(|d| d.display().to_string());
+            shared.bus.emit_with(
+                "metrics:stored",
+                || json!({ "filename": dir, "count": count }),
+            );
+        }
+        Err(e) => shared
+            .bus
+            .emit_with("storage:error", || json!({ "message": e.to_string() })),
+    }
+}
+
+fn exposition(shared: &Shared) -> String {
+    let mut families = Vec::new();
+    let mut up = Family::new(
+        "novacron_collector_up",
+        MetricKind::Gauge,
+        "1 when the sub-collector's last reading succeeded.",
+    );
+    {
+        let slots = shared.slots.lock();
+        for s in slots.iter() {
+            families.extend(s.families.iter().cloned());
+            up.push(
+                &[("collector", s.source.name())],
+                if s.status.status == "degraded" {
+                    0.0
+                } else {
+                    1.0
+                },
+            );
+        }
+    }
+    families.extend(shared.js_families.lock().iter().cloned());
+    families.push(up);
+    families.push(Family::single(
+        "novacron_collector_cpu_seconds_total",
+        MetricKind::Counter,
+        "CPU time spent by the collector's sampling thread, seconds.",
+        shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
+    ));
+    render(&families)
+}
+
+/// CPU time of the calling thread, µs.
+fn thread_cpu_us() -> u64 {
+    // SAFETY: clock_gettime writes only into the struct we pass.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}

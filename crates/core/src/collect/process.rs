@@ -1,0 +1,86 @@
+//! The native half of the `application` collector: what the kernel knows about this Node
+//! process (resident memory, CPU time, threads, open file descriptors). The V8 and libuv
+//! half (event-loop delay and utilisation, heap, GC pauses, handles) can only be read on
+//! the JS thread; the JS class adds it to the same tick.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{Reading, Source};
+use crate::framework::probe::{process_cpu_micros, process_rss_bytes};
+use crate::prometheus::{Family, MetricKind::*};
+
+/// The `application` sub-collector's native readings.
+#[derive(Default)]
+pub struct ProcessSource {
+    prev: Option<(Instant, u64)>,
+}
+
+impl Source for ProcessSource {
+    fn name(&self) -> &'static str {
+        "application"
+    }
+
+    fn collect(&mut self) -> Result<Reading, String> {
+        let now = Instant::now();
+        let (user, system) = process_cpu_micros();
+        let cpu_us = user + system;
+        let cpu_percent = self.prev.and_then(|(at, before)| {
+            let wall = now.duration_since(at).as_secs_f64();
+            (wall > 0.0 && cpu_us >= before)
+                .then(|| super::rates::round2((cpu_us - before) as f64 / 1e6 / wall * 100.0))
+        });
+        self.prev = Some((now, cpu_us));
+        let rss = process_rss_bytes();
+        let threads = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Threads:"))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            });
+        let fds = std::fs::read_dir("/proc/self/fd")
+            .ok()
+            .map(|d| d.count() as u64);
+        let mut families = vec![Family::single(
+            "novacron_process_cpu_seconds_total",
+            Counter,
+            "User and system CPU time of the Node process, seconds.",
+            cpu_us as f64 / 1e6,
+        )];
+        let gauges = [
+            (
+                "novacron_process_resident_memory_bytes",
+                "Resident memory of the Node process, bytes.",
+                rss,
+            ),
+            (
+                "novacron_process_threads",
+                "Threads of the Node process.",
+                threads,
+            ),
+            (
+                "novacron_process_open_fds",
+                "Open file descriptors of the Node process.",
+                fds,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            if let Some(v) = v {
+                families.push(Family::single(name, Gauge, help, v as f64));
+            }
+        }
+        Ok(Reading {
+            sample: json!({
+                "pid": std::process::id(),
+                "rss": rss,
+                "cpuPercent": cpu_percent,
+                "cpuSeconds": cpu_us as f64 / 1e6,
+                "threads": threads,
+                "openFds": fds,
+            }),
+            families,
+        })
+    }
+}
