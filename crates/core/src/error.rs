@@ -7,6 +7,7 @@ use thiserror::Error as ThisError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
+use crate::store::StoreError;
 
 /// Every error the core returns.
 #[derive(Debug, ThisError)]
@@ -21,6 +22,9 @@ pub enum Error {
     /// Invalid, missing or unreadable profile.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// History store failure: bad input, read-only folder, full disk, corrupt database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Error {
@@ -31,6 +35,7 @@ impl Error {
             Error::Stats(e) => e.js_kind(),
             Error::Framework(e) => e.js_kind(),
             Error::Profile(e) => e.js_kind(),
+            Error::Store(e) => e.js_kind(),
         }
     }
 }

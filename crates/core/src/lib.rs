@@ -12,6 +12,8 @@
 //! - [`profiles`]: the nine built-in environment profiles, validation, merge, workload
 //!   tuning and custom profiles on disk.
 //! - [`events`]: the bounded, non-blocking event bus from core threads to the binding.
+//! - [`store`]: the embedded time-series history store (compressed chunks in SQLite, rollups,
+//!   retention).
 #![deny(missing_docs)]
 
 pub mod error;
@@ -20,5 +22,10 @@ pub mod framework;
 pub mod fsutil;
 pub mod profiles;
 pub mod stats;
+pub mod store;
 
 pub use error::{Error, Result};
+pub use store::{
+    AggPoint, Point, Query, SeriesData, SeriesId, SeriesKey, Store, StoreError, StoreOptions,
+    StoreStats,
+};
