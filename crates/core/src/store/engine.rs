@@ -23,6 +23,8 @@ use super::{
 };
 
 const DB_FILE: &str = "history.db";
+const NOT_WRITABLE: &str = "its folder cannot be written";
+const DISK_FULL: &str = "the disk was full when it was opened";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value ANY NOT NULL);
@@ -85,7 +87,7 @@ struct Writer {
 pub struct Store {
     opts: StoreOptions,
     db_path: PathBuf,
-    read_only: bool,
+    read_only: Option<&'static str>,
     immutable: bool,
     writer: Mutex<Option<Writer>>,
     state: RwLock<State>,
@@ -96,7 +98,7 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("dir", &self.opts.dir)
-            .field("read_only", &self.read_only)
+            .field("read_only", &self.read_only.is_some())
             .field("series", &self.state.read().series.len())
             .finish()
     }
@@ -230,25 +232,35 @@ impl Store {
             message: format!("cannot create the store folder: {e} (accepted: a writable folder)"),
         })?;
         let db_path = dir.join(DB_FILE);
-        let writable = dir_is_writable(dir);
-        if !writable && !db_path.exists() {
+        let mut read_only = (!dir_is_writable(dir)).then_some(NOT_WRITABLE);
+        if read_only.is_some() && !db_path.exists() {
             return Err(StoreError::ReadOnly {
                 op: "open",
                 dir: dir.display().to_string(),
+                reason: NOT_WRITABLE,
             });
         }
-        let (conn, immutable) = if writable {
-            (Self::open_rw(&db_path)?, false)
-        } else {
-            Self::open_ro(&db_path)?
+        let (conn, immutable) = match read_only {
+            None => match Self::open_rw(&db_path) {
+                Ok(c) => (c, false),
+                // A full disk (SQLite cannot even size its shared-memory file): open
+                // read-only so the data stays readable.
+                Err(e) if e.is_disk_full() && db_path.exists() => {
+                    read_only = Some(DISK_FULL);
+                    Self::open_ro(&db_path).map_err(|_| e)?
+                }
+                Err(e) => return Err(e),
+            },
+            Some(_) => Self::open_ro(&db_path)?,
         };
+        let writable = read_only.is_none();
         let state = load_state(&conn, &db_path)?;
         let pending = state.series.iter().map(|s| s.head.len() - s.flushed).sum();
         let n = state.series.len();
         let store = Store {
             opts,
             db_path,
-            read_only: !writable,
+            read_only,
             immutable,
             writer: Mutex::new(None),
             state: RwLock::new(state),
@@ -353,10 +365,6 @@ impl Store {
         Ok((conn, immutable))
     }
 
-    fn dir_str(&self) -> String {
-        self.opts.dir.display().to_string()
-    }
-
     /// The store folder.
     pub fn dir(&self) -> &Path {
         &self.opts.dir
@@ -364,7 +372,15 @@ impl Store {
 
     /// True when the store was opened read-only (its folder cannot be written).
     pub fn is_read_only(&self) -> bool {
-        self.read_only
+        self.read_only.is_some()
+    }
+
+    fn read_only_err(&self, op: &'static str) -> StoreError {
+        StoreError::ReadOnly {
+            op,
+            dir: self.opts.dir.display().to_string(),
+            reason: self.read_only.unwrap_or(NOT_WRITABLE),
+        }
     }
 
     /// The id of `key`, registering the series (durably) when it is new. Labels need not be
@@ -378,10 +394,9 @@ impl Store {
         if let Some(id) = self.state.read().by_key.get(&key) {
             return Ok(*id);
         }
-        let w = guard.as_mut().ok_or_else(|| StoreError::ReadOnly {
-            op: "series_id",
-            dir: self.dir_str(),
-        })?;
+        let w = guard
+            .as_mut()
+            .ok_or_else(|| self.read_only_err("series_id"))?;
         let id = SeriesId(self.state.read().series.len() as u32 + 1);
         let labels = serde_json::to_string(&key.labels).expect("labels serialise");
         w.conn
@@ -426,10 +441,7 @@ impl Store {
         get: impl Fn(usize) -> (SeriesId, i64, f64),
     ) -> Result<(), StoreError> {
         let mut guard = self.writer.lock();
-        let w = guard.as_mut().ok_or_else(|| StoreError::ReadOnly {
-            op,
-            dir: self.dir_str(),
-        })?;
+        let w = guard.as_mut().ok_or_else(|| self.read_only_err(op))?;
         if n == 0 {
             return Ok(());
         }
@@ -592,10 +604,7 @@ impl Store {
             return Err(range_err(OP, "now_ms", now_ms, "0 to 2^53 - 1 epoch ms"));
         }
         let mut guard = self.writer.lock();
-        let w = guard.as_mut().ok_or_else(|| StoreError::ReadOnly {
-            op: OP,
-            dir: self.dir_str(),
-        })?;
+        let w = guard.as_mut().ok_or_else(|| self.read_only_err(OP))?;
         let raw_cut = now_ms - self.opts.raw_retention_ms;
         let roll_cut = [
             now_ms - self.opts.rollup_1m_retention_ms,
@@ -957,7 +966,7 @@ impl Store {
             bytes_on_disk: file_len(self.db_path.clone())
                 + file_len(self.db_path.with_extension("db-wal")),
             schema_version: v,
-            read_only: self.read_only,
+            read_only: self.read_only.is_some(),
         })
     }
 

@@ -54,13 +54,16 @@ pub enum StoreError {
         /// Last timestamp of the series.
         last_ms: i64,
     },
-    /// The store was opened read-only (its folder cannot be written) and a write was asked.
-    #[error("store {op}: the store folder '{dir}' is read-only, so writes are refused (existing data stays readable; accepted: a writable folder)")]
+    /// The store was opened read-only (its folder cannot be written, or the disk was full
+    /// when it was opened) and a write was asked.
+    #[error("store {op}: the store in '{dir}' is read-only because {reason}, so writes are refused (existing data stays readable; accepted: a writable folder with free space, then reopen)")]
     ReadOnly {
         /// Operation.
         op: &'static str,
         /// Store folder.
         dir: String,
+        /// Why: the folder cannot be written, or the disk was full at open.
+        reason: &'static str,
     },
     /// The store folder is unusable: cannot be created, is not a folder, is full, or the
     /// database file cannot be read or written.
