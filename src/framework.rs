@@ -285,7 +285,9 @@ pub fn validate_benchmark_name_js(name: String) -> napi::Result<()> {
 pub struct Blocking(Option<Box<dyn FnOnce() -> napi::Result<Value> + Send>>);
 
 impl Blocking {
-    fn task(f: impl FnOnce() -> napi::Result<Value> + Send + 'static) -> AsyncTask<Blocking> {
+    pub(crate) fn task(
+        f: impl FnOnce() -> napi::Result<Value> + Send + 'static,
+    ) -> AsyncTask<Blocking> {
         AsyncTask::new(Blocking(Some(Box::new(f))))
     }
 }

@@ -3,6 +3,7 @@
 //! thread-safe function. It holds no logic of its own; that lives in `novacron-perf-core`.
 #![deny(clippy::all)]
 
+mod collector;
 mod error;
 mod events;
 mod framework;

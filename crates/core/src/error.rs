@@ -8,6 +8,7 @@ use crate::collect::CollectError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
+use crate::store::StoreError;
 
 /// Every error the core returns.
 #[derive(Debug, ThisError)]
@@ -25,6 +26,9 @@ pub enum Error {
     /// Bad collector option or query, or a history-store failure seen by the collector.
     #[error(transparent)]
     Collect(#[from] CollectError),
+    /// History store failure: bad input, read-only folder, full disk, corrupt database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Error {
@@ -36,6 +40,7 @@ impl Error {
             Error::Framework(e) => e.js_kind(),
             Error::Profile(e) => e.js_kind(),
             Error::Collect(e) => e.js_kind(),
+            Error::Store(e) => e.js_kind(),
         }
     }
 }

@@ -12,13 +12,22 @@
 //! - [`profiles`]: the nine built-in environment profiles, validation, merge, workload
 //!   tuning and custom profiles on disk.
 //! - [`events`]: the bounded, non-blocking event bus from core threads to the binding.
+//! - [`store`]: the embedded time-series history store (compressed chunks in SQLite, rollups,
+//!   retention).
 #![deny(missing_docs)]
 
+pub mod collect;
 pub mod error;
 pub mod events;
 pub mod framework;
 pub mod fsutil;
 pub mod profiles;
+pub mod prometheus;
 pub mod stats;
+pub mod store;
 
 pub use error::{Error, Result};
+pub use store::{
+    AggPoint, Point, Query, SeriesData, SeriesId, SeriesKey, Store, StoreError, StoreOptions,
+    StoreStats,
+};

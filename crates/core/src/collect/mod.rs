@@ -130,6 +130,9 @@ pub struct Collector {
     shared: Arc<Shared>,
     pushed: PushedTable,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Separate source instances for on-demand reads (`collectors.get(x).collect()`), so
+    /// that they never move the rate baselines of the clock thread.
+    on_demand: Mutex<Vec<Box<dyn Source>>>,
 }
 
 impl Collector {
@@ -146,6 +149,7 @@ impl Collector {
             None => None,
         };
         let pushed = PushedTable::default();
+        let config_copy = config.clone();
         let slots = make_sources(&config, &pushed)
             .into_iter()
             .map(|source| Slot {
@@ -172,8 +176,29 @@ impl Collector {
                 stored_since_flush: AtomicU64::new(0),
                 own_cpu_us: AtomicU64::new(0),
             }),
+            on_demand: Mutex::new(make_sources(&config_copy, &pushed)),
             pushed,
             thread: Mutex::new(None),
+        })
+    }
+
+    /// Reads one source now, outside the clock (`system`, `gpu`, `application`, `database`,
+    /// `network`, `ml_workflow`, `custom`). Rates cover the time since the previous
+    /// on-demand read of that source.
+    pub fn read_source(&self, name: &str) -> Result<Value, CollectError> {
+        let mut sources = self.on_demand.lock();
+        let source = sources
+            .iter_mut()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                CollectError::Invalid(format!(
+                    "collector: got {name:?} (accepted: {})",
+                    COLLECTORS.join(", ")
+                ))
+            })?;
+        Ok(match source.collect() {
+            Ok(r) => r.sample,
+            Err(message) => json!({ "error": message }),
         })
     }
 
@@ -219,6 +244,18 @@ impl Collector {
         Ok(true)
     }
 
+    /// Compresses the store's heads into chunks and updates the rollups now; returns the
+    /// samples stored since the previous flush.
+    pub fn flush(&self) -> Result<u64, CollectError> {
+        let Some(store) = &self.shared.store else {
+            return Ok(0);
+        };
+        store
+            .flush()
+            .map_err(|e| CollectError::Store(e.to_string()))?;
+        Ok(self.shared.stored_since_flush.swap(0, Ordering::Relaxed))
+    }
+
     /// True while the clock thread runs.
     pub fn is_running(&self) -> bool {
         self.thread.lock().is_some()
@@ -230,13 +267,8 @@ impl Collector {
     }
 
     /// Stores and exports the JS half of the `application` collector for tick `ts`.
-    pub fn record_js_application(
-        &self,
-        ts: i64,
-        sample: &Value,
-        families: Vec<Family>,
-    ) -> Result<(), CollectError> {
-        *self.shared.js_families.lock() = families;
+    pub fn record_js_application(&self, ts: i64, sample: &Value) -> Result<(), CollectError> {
+        *self.shared.js_families.lock() = process::js_families(sample);
         let points = flatten::flatten("application", sample);
         append(&self.shared, ts, points)
     }

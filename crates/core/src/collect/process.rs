@@ -84,3 +84,87 @@ impl Source for ProcessSource {
         })
     }
 }
+
+/// Prometheus families of the JS half of the `application` sample (fields set by the JS
+/// class: `eventLoopDelay.{p50,p99,max}` ms, `eventLoopUtilization` 0–1, `heapUsed`,
+/// `heapTotal` bytes, `gcPauseMsTotal` ms, `activeHandles`, `requestCount`, `errorCount`).
+pub fn js_families(sample: &serde_json::Value) -> Vec<Family> {
+    let num = |path: &[&str]| {
+        let mut v = sample;
+        for p in path {
+            v = v.get(p)?;
+        }
+        v.as_f64()
+    };
+    let mut out = Vec::new();
+    let mut delay = Family::new(
+        "novacron_nodejs_eventloop_delay_seconds",
+        Gauge,
+        "Event-loop delay of the Node process over the last interval, by quantile, seconds.",
+    );
+    for (q, key) in [("0.5", "p50"), ("0.99", "p99"), ("1", "max")] {
+        if let Some(ms) = num(&["eventLoopDelay", key]) {
+            delay.push(&[("quantile", q)], ms / 1000.0);
+        }
+    }
+    if !delay.samples.is_empty() {
+        out.push(delay);
+    }
+    let singles = [
+        (
+            &["eventLoopUtilization"][..],
+            "novacron_nodejs_eventloop_utilization_ratio",
+            Gauge,
+            "Event-loop utilisation over the last interval (0-1).",
+            1.0,
+        ),
+        (
+            &["heapUsed"][..],
+            "novacron_nodejs_heap_used_bytes",
+            Gauge,
+            "V8 heap in use, bytes.",
+            1.0,
+        ),
+        (
+            &["heapTotal"][..],
+            "novacron_nodejs_heap_total_bytes",
+            Gauge,
+            "V8 heap size, bytes.",
+            1.0,
+        ),
+        (
+            &["gcPauseMsTotal"][..],
+            "novacron_nodejs_gc_pause_seconds_total",
+            Counter,
+            "Time the Node process spent paused in garbage collection, seconds.",
+            1e-3,
+        ),
+        (
+            &["activeHandles"][..],
+            "novacron_nodejs_active_handles",
+            Gauge,
+            "Active libuv handles and requests of the Node process.",
+            1.0,
+        ),
+        (
+            &["requestCount"][..],
+            "novacron_app_requests_total",
+            Counter,
+            "Requests the application recorded.",
+            1.0,
+        ),
+        (
+            &["errorCount"][..],
+            "novacron_app_request_errors_total",
+            Counter,
+            "Failed requests the application recorded.",
+            1.0,
+        ),
+    ];
+    for (path, name, kind, help, scale) in singles {
+        if let Some(v) = num(path) {
+            out.push(Family::single(name, kind, help, v * scale));
+        }
+    }
+    out
+}

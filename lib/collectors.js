@@ -1,0 +1,249 @@
+'use strict';
+/**
+ * The six sub-collectors of api-spec §9 (`collector.collectors.get(key)`), each with
+ * `async collect()`. Five read natively (a Rust reading of `/proc`, NVML or a database
+ * server); `application` adds what only the JS thread can see (event-loop delay and
+ * utilisation, V8 heap, GC pauses, libuv handles, requests the application records).
+ * Constructed standalone (`new SystemMetricsCollector().collect()`), each owns a native
+ * reader of its own; inside a PerformanceMetricsCollector they share the collector's.
+ */
+const { monitorEventLoopDelay, performance, PerformanceObserver } = require('node:perf_hooks');
+const native = require('./native');
+const check = require('./validate');
+
+function standaloneReader(config) {
+  return native.NativeCollector({ ...config, enableHistorical: false });
+}
+
+class NativeBackedCollector {
+  constructor(key, config = {}, reader = null) {
+    check.plainObject('config', config);
+    this.key = key;
+    this.config = config;
+    this.reader = reader || standaloneReader(config);
+  }
+
+  /** One reading of this collector now; rates cover the time since its previous collect(). */
+  async collect() {
+    return { timestamp: Date.now(), ...(await this.reader.readSource(this.key)) };
+  }
+}
+
+/** Machine CPU (total, per core, iowait, steal), load, memory, disks, file systems, network, TCP, processes; GPUs in `gpu`. */
+class SystemMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('system', config, reader);
+    this.gpuEnabled = config.gpu !== false;
+  }
+
+  async collect() {
+    const sample = await super.collect();
+    if (this.gpuEnabled) sample.gpu = await this.reader.readSource('gpu');
+    return sample;
+  }
+
+  /** Busy % of all CPUs since the previous call (null on the first call). */
+  async getCPUUsage() {
+    const s = await super.collect();
+    return s.cpu ? s.cpu.usage : null;
+  }
+}
+
+/** Per-database transactions/s, cache hit ratio, connections, deadlocks, rows read/written. */
+class DatabaseMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('database', config, reader);
+  }
+}
+
+/** Interface traffic, TCP states, retransmit rate, connect-latency probes of `networkTargets`. */
+class NetworkMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('network', config, reader);
+  }
+}
+
+/** Figures and stage timings pushed by ML runs. */
+class MLWorkflowMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('ml_workflow', config, reader);
+  }
+
+  /** Records the duration (ms) of one stage of an ML workflow. */
+  recordStage(workflow, stage, durationMs) {
+    check.string('workflow', workflow);
+    check.string('stage', stage);
+    check.number('durationMs', durationMs);
+    this.reader.recordMlStage(workflow, stage, durationMs);
+  }
+
+  /** Records ML figures: `activeTrainingJobs`, `trainingTime` (ms), `inferenceTime` (ms), `modelAccuracy`, `datasetSize`, `featureCount`, `memoryUsage` (MB), `gpuUtilization` (%). */
+  record(values) {
+    check.plainObject('values', values);
+    this.reader.recordMlValues(values);
+  }
+}
+
+/** User metrics by Prometheus-valid name and labels, plus collect callbacks run at each tick. */
+class CustomMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('custom', config, reader);
+    /** Registered callbacks by name: `() => number | { value, labels }`. */
+    this.callbacks = new Map();
+  }
+
+  /** Records `value` for `name` (and `labels`, an object of strings). */
+  record(name, value, labels = {}) {
+    check.string('name', name);
+    check.number('value', value, { min: -Infinity });
+    check.plainObject('labels', labels);
+    this.reader.recordCustom(name, value, labels, false);
+  }
+
+  /** The original's API: `options.oneTime` drops the value after the next collect; `options.labels` labels it. */
+  addMetric(name, value, options = {}) {
+    check.string('name', name);
+    check.number('value', value, { min: -Infinity });
+    check.plainObject('options', options);
+    this.reader.recordCustom(name, value, options.labels || {}, options.oneTime === true);
+  }
+
+  /** Removes a metric (every label set); true when it existed. */
+  removeMetric(name) {
+    check.string('name', name);
+    return this.reader.removeCustom(name);
+  }
+
+  /** Registers `fn`, called at every tick of a running collector; its value is recorded under `name`. */
+  registerCollect(name, fn) {
+    check.string('name', name);
+    check.func('fn', fn);
+    this.callbacks.set(name, fn);
+  }
+
+  /** Runs the callbacks; a throwing one is reported in the result, the others still record. */
+  async runCallbacks() {
+    const failures = [];
+    for (const [name, fn] of this.callbacks) {
+      try {
+        const out = await fn();
+        const { value, labels } = typeof out === 'number' ? { value: out, labels: {} } : out || {};
+        this.record(name, value, labels || {});
+      } catch (err) {
+        failures.push({ name, message: err && err.message });
+      }
+    }
+    return failures;
+  }
+}
+
+/** The Node process: native (RSS, CPU, threads, fds) plus event loop, heap, GC and requests. */
+class ApplicationMetricsCollector extends NativeBackedCollector {
+  constructor(config = {}, reader = null) {
+    super('application', config, reader);
+    this.histogram = null;
+    this.gcObserver = null;
+    this.elu = null;
+    this.gcPauseMsTotal = 0;
+    this.gcPauseMsInterval = 0;
+    this.requests = { count: 0, errors: 0, totalMs: 0, intervalCount: 0, intervalMs: 0, lastRead: Date.now() };
+  }
+
+  /** Starts the event-loop delay histogram and the GC observer (the collector calls this). */
+  start() {
+    if (this.histogram) return;
+    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram.enable();
+    this.elu = performance.eventLoopUtilization();
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        this.gcPauseMsTotal += entry.duration;
+        this.gcPauseMsInterval += entry.duration;
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops the histogram and the observer. */
+  stop() {
+    if (this.histogram) this.histogram.disable();
+    if (this.gcObserver) this.gcObserver.disconnect();
+    this.histogram = null;
+    this.gcObserver = null;
+  }
+
+  /** Records one request the application served (`durationMs`, whether it succeeded). */
+  recordRequest(durationMs, ok = true) {
+    check.number('durationMs', durationMs);
+    const r = this.requests;
+    r.count += 1;
+    r.totalMs += durationMs;
+    r.intervalCount += 1;
+    r.intervalMs += durationMs;
+    if (!ok) r.errors += 1;
+  }
+
+  /** What only the JS thread can read, for the interval since the previous call. */
+  readJs() {
+    const mem = process.memoryUsage();
+    const out = {
+      eventLoopDelay: null,
+      eventLoopUtilization: null,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      gcPauseMs: this.histogram ? this.gcPauseMsInterval : null,
+      gcPauseMsTotal: this.histogram ? this.gcPauseMsTotal : null,
+      activeHandles: process.getActiveResourcesInfo().length,
+      ...this.readRequests(),
+    };
+    if (this.histogram) {
+      // The histogram is in nanoseconds; an interval with no timer tick has no data.
+      if (this.histogram.count > 0) {
+        out.eventLoopDelay = {
+          p50: this.histogram.percentile(50) / 1e6,
+          p99: this.histogram.percentile(99) / 1e6,
+          max: this.histogram.max / 1e6,
+        };
+      }
+      this.histogram.reset();
+      const now = performance.eventLoopUtilization();
+      out.eventLoopUtilization = performance.eventLoopUtilization(now, this.elu).utilization;
+      this.elu = now;
+      this.gcPauseMsInterval = 0;
+    }
+    return out;
+  }
+
+  readRequests() {
+    const r = this.requests;
+    const now = Date.now();
+    const seconds = (now - r.lastRead) / 1000;
+    const recorded = r.count > 0;
+    const out = {
+      requestCount: recorded ? r.count : null,
+      errorCount: recorded ? r.errors : null,
+      throughput: recorded && seconds > 0 ? r.intervalCount / seconds : null,
+      errorRate: recorded ? (r.errors / r.count) * 100 : null,
+      responseTime: r.intervalCount > 0 ? r.intervalMs / r.intervalCount : null,
+      avgResponseTime: recorded ? r.totalMs / r.count : null,
+    };
+    r.intervalCount = 0;
+    r.intervalMs = 0;
+    r.lastRead = now;
+    return out;
+  }
+
+  async collect() {
+    const nativePart = await super.collect();
+    return { ...nativePart, ...this.readJs() };
+  }
+}
+
+module.exports = {
+  SystemMetricsCollector,
+  ApplicationMetricsCollector,
+  DatabaseMetricsCollector,
+  NetworkMetricsCollector,
+  MLWorkflowMetricsCollector,
+  CustomMetricsCollector,
+};

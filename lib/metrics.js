@@ -1,0 +1,257 @@
+'use strict';
+/**
+ * PerformanceMetricsCollector (api-spec §9): six sub-collectors sampled on one clock by a
+ * Rust thread, every sample kept in the compressed, crash-safe history store under
+ * `storageLocation`, `getMetrics(query)` over that history, and the latest readings in the
+ * Prometheus text format (`getPrometheusMetrics()`, or an HTTP listener on 127.0.0.1).
+ *
+ * Each tick crosses to JS once: the JS thread adds what only it can read (event loop, heap,
+ * GC) to the `application` slot, stores it under the same timestamp, and emits
+ * `metrics:collected` with the complete sample.
+ */
+const { EventEmitter } = require('node:events');
+const fs = require('node:fs/promises');
+const path = require('node:path');
+const native = require('./native');
+const check = require('./validate');
+const { aggregate } = require('./metrics-aggregation');
+const collectors = require('./collectors');
+
+const DAY_MS = 86_400_000;
+const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'custom'];
+/** Core events forwarded to JS listeners as they are. */
+const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metrics:stored', 'storage:error']);
+const DEFAULT_METRICS_PORT = 9464;
+
+class PerformanceMetricsCollector extends EventEmitter {
+  /**
+   * @param {object} [config] `collectionInterval` (ms, 5000; falls back to the profile's
+   *   `updateInterval`), `storageInterval` (ms between store flushes, 60000),
+   *   `retentionPeriod` (ms of raw history, 7 days), `storageLocation` ('./metrics-data'),
+   *   `enableRealtime`, `enableHistorical`, `enableAggregation` (true), `batchSize` (100),
+   *   `databases` (URLs or `{ url, name }`), `networkTargets` ('host:port' probes),
+   *   `gpu` (sample NVIDIA GPUs, true), `prometheus` (`{ enabled, host, port }`: serve
+   *   `/metrics` while collecting; off by default, 127.0.0.1:9464).
+   */
+  constructor(config = {}) {
+    super();
+    check.plainObject('config', config);
+    const interval = config.collectionInterval ?? config.updateInterval ?? 5000;
+    this.config = {
+      storageInterval: 60_000,
+      retentionPeriod: 7 * DAY_MS,
+      storageLocation: './metrics-data',
+      enableRealtime: true,
+      enableHistorical: true,
+      enableAggregation: true,
+      batchSize: 100,
+      compressionEnabled: true,
+      ...config,
+      collectionInterval: interval,
+    };
+    check.number('config.batchSize', this.config.batchSize, { min: 1, integer: true });
+    if (this.config.prometheus !== undefined) check.plainObject('config.prometheus', this.config.prometheus);
+    this.native = native.NativeCollector({
+      collectionInterval: this.config.collectionInterval,
+      storageInterval: this.config.storageInterval,
+      retentionPeriod: this.config.retentionPeriod,
+      storageLocation: this.config.storageLocation,
+      enableHistorical: this.config.enableHistorical !== false,
+      databases: this.config.databases ?? [],
+      networkTargets: this.config.networkTargets ?? [],
+      gpu: this.config.gpu !== false,
+    });
+    const reader = this.native;
+    /** The sub-collectors by key (the valid `collector` query values). */
+    this.collectors = new Map([
+      ['system', new collectors.SystemMetricsCollector(this.config, reader)],
+      ['application', new collectors.ApplicationMetricsCollector(this.config, reader)],
+      ['database', new collectors.DatabaseMetricsCollector(this.config, reader)],
+      ['network', new collectors.NetworkMetricsCollector(this.config, reader)],
+      ['ml_workflow', new collectors.MLWorkflowMetricsCollector(this.config, reader)],
+      ['custom', new collectors.CustomMetricsCollector(this.config, reader)],
+    ]);
+    /** Recent complete samples (trimmed to `batchSize` when over 2 × `batchSize`). */
+    this.buffer = [];
+    /** Aggregation objects by `hourly_<bucket>` / `daily_<bucket>`. */
+    this.aggregatedMetrics = new Map();
+    this.isCollecting = false;
+    this.aggregationTimer = null;
+    this.native.subscribe(({ name, payload }) => this.deliver(name, payload));
+    this.on('newListener', (event) => {
+      if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
+    });
+    this.on('removeListener', (event) => {
+      if (CORE_EVENTS.has(event) && this.listenerCount(event) === 0) this.native.setEventInterest(event, false);
+    });
+  }
+
+  deliver(name, payload) {
+    try {
+      if (name === 'collector:tick') {
+        this.completeTick(payload).catch((err) => this.emit('collection:error', err));
+      } else if (name === 'collection:error' || name === 'storage:error') {
+        const err = new Error(payload.collector ? `${payload.collector}: ${payload.message}` : payload.message);
+        Object.assign(err, payload);
+        this.emit(name, err);
+      } else {
+        this.emit(name, payload);
+      }
+    } catch (err) {
+      process.emitWarning(`a '${name}' listener threw: ${err && err.message}`, { code: 'NOVACRON_LISTENER_ERROR' });
+    }
+  }
+
+  /** Adds the JS half of `application` to a native tick, stores it, buffers and emits the sample. */
+  async completeTick(sample) {
+    const app = this.collectors.get('application');
+    const js = app.readJs();
+    this.native.recordApplication(sample.timestamp, js);
+    sample.collectors.application = { ...sample.collectors.application, ...js };
+    const failures = await this.collectors.get('custom').runCallbacks();
+    for (const f of failures) this.emit('collection:error', new Error(`custom metric '${f.name}': ${f.message}`));
+    this.buffer.push(sample);
+    if (this.buffer.length > 2 * this.config.batchSize) this.buffer = this.buffer.slice(-this.config.batchSize);
+    if (this.config.enableRealtime !== false) this.emit('metrics:collected', sample);
+    return sample;
+  }
+
+  /** Starts the clock (and the `/metrics` listener when `prometheus.enabled`); emits `collection:started`. */
+  async start() {
+    if (this.isCollecting) return;
+    this.collectors.get('application').start();
+    this.native.setEventInterest('collector:tick', true);
+    this.native.start();
+    this.isCollecting = true;
+    if (this.config.enableAggregation !== false) {
+      this.aggregationTimer = setInterval(() => {
+        this.aggregateMetrics().catch((err) => this.emit('aggregation:error', err));
+      }, 2 * this.config.storageInterval);
+      this.aggregationTimer.unref();
+    }
+    const prom = this.config.prometheus;
+    if (prom && prom.enabled) await this.startMetricsServer(prom);
+    this.emit('collection:started');
+  }
+
+  /** Stops the clock, the timers and the listener, flushes the store; emits `collection:stopped`. */
+  async stop() {
+    if (!this.isCollecting) return;
+    clearInterval(this.aggregationTimer);
+    this.aggregationTimer = null;
+    this.native.setEventInterest('collector:tick', false);
+    await this.native.stop();
+    this.native.stopServer();
+    this.collectors.get('application').stop();
+    this.isCollecting = false;
+    this.emit('collection:stopped');
+  }
+
+  /** Takes one complete sample now (stored and emitted like a tick). */
+  async collectMetrics() {
+    const sample = await this.native.tickNow();
+    return this.completeTick(sample);
+  }
+
+  /**
+   * History (api-spec §9.3): `startTime`, `endTime` (epoch ms or Date, inclusive),
+   * `collector`, `metric` (a name such as 'cpu.usage' or 'system.cpu.usage', or a list; a
+   * name selects everything below it), `labels` ({ device: 'vda' }), `step` (ms: one
+   * aggregated sample per step, from rollups where they fit), `stat` (avg | min | max |
+   * sum | count, with step), `limit` (newest samples, 1000). `aggregated: true` returns the
+   * periodic aggregation objects of `period` ('hourly' | 'daily').
+   */
+  async getMetrics(query = {}) {
+    check.plainObject('query', query);
+    const q = { ...query };
+    for (const key of ['startTime', 'endTime']) {
+      if (q[key] instanceof Date) q[key] = q[key].getTime();
+    }
+    if (q.aggregated) return this.getAggregated(q);
+    delete q.aggregated;
+    delete q.period;
+    return this.native.query(q);
+  }
+
+  getAggregated(q) {
+    const period = q.period ?? 'hourly';
+    if (period !== 'hourly' && period !== 'daily') {
+      throw new TypeError(`period: got ${JSON.stringify(period)} (accepted: 'hourly', 'daily')`);
+    }
+    return [...this.aggregatedMetrics.entries()]
+      .filter(([key]) => key.startsWith(`${period}_`))
+      .map(([, a]) => a)
+      .filter((a) => (q.startTime == null || a.timestamp >= q.startTime) && (q.endTime == null || a.timestamp <= q.endTime))
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .slice(0, q.limit ?? 1000);
+  }
+
+  /** Flushes the store (compress heads, update rollups); runs every `storageInterval` on its own. */
+  async storeMetrics() {
+    return this.native.flush();
+  }
+
+  /** Builds the hourly and daily aggregation objects from the last ≤ 60 samples and writes them. */
+  async aggregateMetrics() {
+    const now = Date.now();
+    const result = {};
+    for (const [period, span] of [['hourly', 3_600_000], ['daily', DAY_MS]]) {
+      const agg = aggregate(this.buffer, period, now);
+      const bucket = Math.floor(now / span);
+      this.aggregatedMetrics.set(`${period}_${bucket}`, agg);
+      if (this.config.enableHistorical !== false) {
+        const dir = path.join(this.config.storageLocation, 'aggregated');
+        await fs.mkdir(dir, { recursive: true });
+        await fs.writeFile(path.join(dir, `aggregated_${period}_${bucket}.json`), JSON.stringify(agg, null, 2));
+      }
+      result[period] = agg;
+    }
+    this.emit('metrics:aggregated', result);
+    return result;
+  }
+
+  /** The convenience of api-spec §9.4: `collectors.get('custom').addMetric(...)`. */
+  addCustomMetric(name, value, options = {}) {
+    this.collectors.get('custom').addMetric(name, value, options);
+  }
+
+  /** The latest readings in the Prometheus text exposition format (version 0.0.4). */
+  getPrometheusMetrics() {
+    return this.native.prometheusText();
+  }
+
+  /** Serves `/metrics` (default 127.0.0.1:9464; port 0 picks one); resolves `{ host, port, url }`. */
+  async startMetricsServer({ host = '127.0.0.1', port = DEFAULT_METRICS_PORT } = {}) {
+    check.string('host', host);
+    check.number('port', port, { min: 0, max: 65535, integer: true });
+    return this.native.startServer(host, port);
+  }
+
+  /** Closes the `/metrics` listener; false when none was open. */
+  async stopMetricsServer() {
+    return this.native.stopServer();
+  }
+
+  /** api-spec §9.5 plus `sources` (health of each), `store`, `collectorCpuSeconds`, `server`. */
+  getStatus() {
+    const s = this.native.status();
+    return {
+      isCollecting: this.isCollecting,
+      bufferSize: this.buffer.length,
+      collectors: [...KEYS],
+      aggregatedMetrics: this.aggregatedMetrics.size,
+      config: {
+        collectionInterval: this.config.collectionInterval,
+        storageInterval: this.config.storageInterval,
+        retentionPeriod: this.config.retentionPeriod,
+      },
+      sources: s.sources,
+      store: s.store,
+      ticks: s.ticks,
+      collectorCpuSeconds: s.collectorCpuSeconds,
+      server: s.server ?? null,
+    };
+  }
+}
+
+module.exports = { PerformanceMetricsCollector, ...collectors };

@@ -1,0 +1,245 @@
+//! `NativeCollector`: the core half of `PerformanceMetricsCollector` — the clock thread and
+//! its sources, the history store, the Prometheus exposition and its HTTP listener.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Function};
+use napi_derive::napi;
+use novacron_perf_core::collect::{query, Collector, CollectorConfig};
+use novacron_perf_core::events::{Event, EventBus};
+use novacron_perf_core::framework::now_ms;
+use novacron_perf_core::prometheus::server::MetricsServer;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use crate::error::{to_value, IntoJs};
+use crate::events::EventPump;
+use crate::framework::Blocking;
+
+/// The native half of one metrics collector.
+#[napi]
+pub struct NativeCollector {
+    collector: Arc<Collector>,
+    bus: Arc<EventBus>,
+    rx: Option<Receiver<Event>>,
+    pump: Option<EventPump>,
+    server: Mutex<Option<MetricsServer>>,
+    interval_ms: u64,
+}
+
+#[napi]
+impl NativeCollector {
+    /// Validates the options and opens the history store (creating its folder).
+    #[napi(constructor)]
+    pub fn new(options: Value) -> napi::Result<Self> {
+        let config = CollectorConfig::from_json(&options).js()?;
+        let interval_ms = config.interval_ms;
+        let (bus, rx) = EventBus::new();
+        let collector = Collector::new(config, Arc::clone(&bus)).js()?;
+        Ok(NativeCollector {
+            collector: Arc::new(collector),
+            bus,
+            rx: Some(rx),
+            pump: None,
+            server: Mutex::new(None),
+            interval_ms,
+        })
+    }
+
+    /// Delivers core events to `callback({ name, payload })`; callable once.
+    #[napi]
+    pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
+        let rx = self
+            .rx
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
+        self.pump = Some(EventPump::start(rx, callback)?);
+        Ok(())
+    }
+
+    /// Tells the core whether JS listens to event `name`.
+    #[napi]
+    pub fn set_event_interest(&self, name: String, listening: bool) {
+        self.bus.set_interest(&name, listening);
+    }
+
+    /// Starts the clock thread; false when it already runs.
+    #[napi]
+    pub fn start(&self) -> napi::Result<bool> {
+        self.collector.start().js()
+    }
+
+    /// Stops and joins the clock thread and flushes the store, off the JS thread.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn stop(&self) -> AsyncTask<Blocking> {
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || Ok(Value::Bool(c.stop().js()?)))
+    }
+
+    /// Flushes the history store, off the JS thread; resolves to the samples flushed.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn flush(&self) -> AsyncTask<Blocking> {
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || Ok(Value::from(c.flush().js()?)))
+    }
+
+    /// Takes one tick now (all sources), off the JS thread; resolves to the sample.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn tick_now(&self) -> AsyncTask<Blocking> {
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || Ok(c.tick_now()))
+    }
+
+    /// Reads one source outside the clock, off the JS thread.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn read_source(&self, name: String) -> AsyncTask<Blocking> {
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || c.read_source(&name).js())
+    }
+
+    /// Stores and exports the JS half of the `application` sample of tick `timestamp`.
+    #[napi]
+    pub fn record_application(&self, timestamp: i64, sample: Value) -> napi::Result<()> {
+        self.collector
+            .record_js_application(timestamp, &sample)
+            .js()
+    }
+
+    /// Records a custom metric value.
+    #[napi]
+    pub fn record_custom(
+        &self,
+        name: String,
+        value: f64,
+        labels: Option<BTreeMap<String, String>>,
+        one_time: Option<bool>,
+    ) -> napi::Result<()> {
+        self.collector
+            .pushed()
+            .lock()
+            .record_custom(
+                &name,
+                value,
+                &labels.unwrap_or_default(),
+                now_ms(),
+                one_time.unwrap_or(false),
+            )
+            .map_err(invalid)
+    }
+
+    /// Removes a custom metric; true when it existed.
+    #[napi]
+    pub fn remove_custom(&self, name: String) -> bool {
+        self.collector.pushed().lock().remove_custom(&name)
+    }
+
+    /// Records ML figures (`trainingTime`, `modelAccuracy`, …).
+    #[napi]
+    pub fn record_ml_values(&self, values: Value) -> napi::Result<()> {
+        let map = values.as_object().ok_or_else(|| {
+            invalid(format!(
+                "values: got {values} (accepted: an object of numbers)"
+            ))
+        })?;
+        self.collector
+            .pushed()
+            .lock()
+            .record_ml_values(map)
+            .map_err(invalid)
+    }
+
+    /// Records the duration of one ML stage.
+    #[napi]
+    pub fn record_ml_stage(
+        &self,
+        workflow: String,
+        stage: String,
+        duration_ms: f64,
+    ) -> napi::Result<()> {
+        self.collector
+            .pushed()
+            .lock()
+            .record_ml_stage(&workflow, &stage, duration_ms)
+            .map_err(invalid)
+    }
+
+    /// Runs a `getMetrics` query against the history store, off the JS thread.
+    #[napi(ts_return_type = "Promise<any[]>")]
+    pub fn query(&self, q: Value) -> napi::Result<AsyncTask<Blocking>> {
+        let parsed = query::MetricsQuery::from_json(&q).js()?;
+        let c = Arc::clone(&self.collector);
+        let interval = self.interval_ms;
+        Ok(Blocking::task(move || {
+            let Some(store) = c.store() else {
+                return Ok(Value::Array(Vec::new()));
+            };
+            Ok(Value::Array(
+                query::run(store, &parsed, interval, now_ms()).js()?,
+            ))
+        }))
+    }
+
+    /// The latest readings in the Prometheus text format.
+    #[napi]
+    pub fn prometheus_text(&self) -> String {
+        self.collector.prometheus_text()
+    }
+
+    /// Serves `/metrics` on `host:port` (port 0 picks one); resolves `{ host, port, url }`.
+    #[napi]
+    pub fn start_server(&self, host: String, port: u32) -> napi::Result<Value> {
+        let mut server = self.server.lock();
+        if server.is_some() {
+            return Err(napi::Error::from_reason(
+                "metrics server: already listening",
+            ));
+        }
+        let port = u16::try_from(port)
+            .map_err(|_| invalid(format!("port: got {port} (accepted: 0 to 65535)")))?;
+        let s = MetricsServer::start(&host, port, self.collector.renderer()).map_err(|e| {
+            napi::Error::from_reason(format!(
+                "metrics server: cannot listen on {host}:{port}: {e}"
+            ))
+        })?;
+        let addr = s.addr();
+        *server = Some(s);
+        Ok(
+            json!({ "host": addr.ip().to_string(), "port": addr.port(), "url": format!("http://{addr}/metrics") }),
+        )
+    }
+
+    /// Closes the `/metrics` listener; false when none was open.
+    #[napi]
+    pub fn stop_server(&self) -> bool {
+        match self.server.lock().take() {
+            Some(s) => {
+                s.stop();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sources' health, store figures, the collector's own CPU time, listener address.
+    #[napi]
+    pub fn status(&self) -> napi::Result<Value> {
+        let mut status = self.collector.status();
+        if let Some(s) = self.server.lock().as_ref() {
+            status["server"] =
+                json!({ "url": format!("http://{}/metrics", s.addr()), "scrapes": s.scrapes() });
+        }
+        to_value(&status)
+    }
+
+    /// The last tick's sample, or null.
+    #[napi]
+    pub fn last_sample(&self) -> Value {
+        self.collector.last_sample().unwrap_or(Value::Null)
+    }
+}
+
+fn invalid(message: String) -> napi::Error {
+    napi::Error::new(napi::Status::InvalidArg, message)
+}
