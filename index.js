@@ -9,12 +9,20 @@ const { NovaCronPerformanceSystem } = require('./lib/system');
 const { PerformanceBenchmarkingFramework } = require('./lib/framework');
 const { SystemBenchmark, MLEStarBenchmark } = require('./lib/benchmarks');
 const profiles = require('./lib/profiles');
+const metrics = require('./lib/metrics');
 
 module.exports = {
   NovaCronPerformanceSystem,
   PerformanceBenchmarkingFramework,
   SystemBenchmark,
   MLEStarBenchmark,
+  PerformanceMetricsCollector: metrics.PerformanceMetricsCollector,
+  SystemMetricsCollector: metrics.SystemMetricsCollector,
+  ApplicationMetricsCollector: metrics.ApplicationMetricsCollector,
+  DatabaseMetricsCollector: metrics.DatabaseMetricsCollector,
+  NetworkMetricsCollector: metrics.NetworkMetricsCollector,
+  MLWorkflowMetricsCollector: metrics.MLWorkflowMetricsCollector,
+  CustomMetricsCollector: metrics.CustomMetricsCollector,
   EnvironmentProfileManager: profiles.EnvironmentProfileManager,
   EnvironmentProfile: profiles.EnvironmentProfile,
   DevelopmentProfile: profiles.DevelopmentProfile,

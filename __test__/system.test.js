@@ -86,8 +86,9 @@ test('guards before initialize and for components not built yet', async (t) => {
   await assert.rejects(s.runBenchmark('x'), { message: 'Performance system not initialized' });
   await assert.rejects(s.runBenchmarkSuite({ benchmarks: [] }), { message: 'Performance system not initialized' });
   await assert.rejects(s.createCustomProfile('a', 'production', {}), { message: 'Profile manager not initialized' });
-  await s.initialize();
   await assert.rejects(s.getMetrics(), { message: 'Metrics collector not initialized' });
+  await s.initialize();
+  assert.deepEqual(await s.getMetrics(), [], 'nothing is sampled before start()');
   await assert.rejects(s.getTrendSummary(), { message: 'Trend analyzer not initialized' });
   await assert.rejects(s.getRecommendations(), { message: 'Recommendation engine not initialized' });
   await assert.rejects(s.implementRecommendation('r1'), { message: 'Recommendation engine not initialized' });

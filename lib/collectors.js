@@ -11,6 +11,9 @@ const { monitorEventLoopDelay, performance, PerformanceObserver } = require('nod
 const native = require('./native');
 const check = require('./validate');
 
+/** Period of the event-loop delay probe timer, ms. */
+const LOOP_RESOLUTION_MS = 10;
+
 function standaloneReader(config) {
   return native.NativeCollector({ ...config, enableHistorical: false });
 }
@@ -152,7 +155,7 @@ class ApplicationMetricsCollector extends NativeBackedCollector {
   /** Starts the event-loop delay histogram and the GC observer (the collector calls this). */
   start() {
     if (this.histogram) return;
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.histogram.enable();
     this.elu = performance.eventLoopUtilization();
     this.gcObserver = new PerformanceObserver((list) => {
@@ -197,12 +200,14 @@ class ApplicationMetricsCollector extends NativeBackedCollector {
       ...this.readRequests(),
     };
     if (this.histogram) {
-      // The histogram is in nanoseconds; an interval with no timer tick has no data.
+      // The histogram records, in ns, the time between its timer's runs, so an idle loop
+      // reads as the timer period; the delay is what exceeds that period.
       if (this.histogram.count > 0) {
+        const delayMs = (ns) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
         out.eventLoopDelay = {
-          p50: this.histogram.percentile(50) / 1e6,
-          p99: this.histogram.percentile(99) / 1e6,
-          max: this.histogram.max / 1e6,
+          p50: delayMs(this.histogram.percentile(50)),
+          p99: delayMs(this.histogram.percentile(99)),
+          max: delayMs(this.histogram.max),
         };
       }
       this.histogram.reset();

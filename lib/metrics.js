@@ -22,6 +22,7 @@ const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'cu
 /** Core events forwarded to JS listeners as they are. */
 const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metrics:stored', 'storage:error']);
 const DEFAULT_METRICS_PORT = 9464;
+const MAX_TIMER_MS = check.MAX_TIMER_MS;
 
 class PerformanceMetricsCollector extends EventEmitter {
   /**
@@ -92,7 +93,8 @@ class PerformanceMetricsCollector extends EventEmitter {
         this.completeTick(payload).catch((err) => this.emit('collection:error', err));
       } else if (name === 'collection:error' || name === 'storage:error') {
         const err = new Error(payload.collector ? `${payload.collector}: ${payload.message}` : payload.message);
-        Object.assign(err, payload);
+        err.collector = payload.collector ?? null;
+        err.timestamp = payload.timestamp ?? Date.now();
         this.emit(name, err);
       } else {
         this.emit(name, payload);
@@ -122,6 +124,9 @@ class PerformanceMetricsCollector extends EventEmitter {
     this.collectors.get('application').start();
     this.native.setEventInterest('collector:tick', true);
     this.native.start();
+    // Like the original's timers, a started collector keeps the process alive (the native
+    // clock does not hold the event loop); stop() releases it.
+    this.keepAlive = setInterval(() => {}, MAX_TIMER_MS);
     this.isCollecting = true;
     if (this.config.enableAggregation !== false) {
       this.aggregationTimer = setInterval(() => {
@@ -138,6 +143,7 @@ class PerformanceMetricsCollector extends EventEmitter {
   async stop() {
     if (!this.isCollecting) return;
     clearInterval(this.aggregationTimer);
+    clearInterval(this.keepAlive);
     this.aggregationTimer = null;
     this.native.setEventInterest('collector:tick', false);
     await this.native.stop();

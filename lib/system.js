@@ -3,12 +3,15 @@
  * NovaCronPerformanceSystem (api-spec §2): loads a profile, builds the components from it,
  * starts and stops them, and re-applies a new profile to running components.
  *
- * Components that are not built yet (metrics collector, trend analyzer, recommendation
- * engine, dashboard, runner) are `null` and reported absent by `getStatus()`; the methods
+ * The metrics collector samples from `start()` to `stop()` into `<dataPath>/metrics`.
+ * Components that are not built yet (trend analyzer, recommendation engine, dashboard,
+ * runner) are `null` and reported absent by `getStatus()`; the methods
  * that need them throw the contract's "not initialized" errors.
  */
 const { PerformanceBenchmarkingFramework } = require('./framework');
 const { EnvironmentProfileManager } = require('./profiles');
+const { PerformanceMetricsCollector } = require('./metrics');
+const path = require('node:path');
 const check = require('./validate');
 const native = require('./native');
 
@@ -51,16 +54,29 @@ class NovaCronPerformanceSystem {
       ...profile.framework,
       startMonitoring: false,
     });
+    this.metricsCollector = new PerformanceMetricsCollector(this.collectorConfig(profile));
     this.profileManager = profileManager;
     this.currentProfile = profile;
     this.isInitialized = true;
     if (this.config.autoStart !== false) await this.start();
   }
 
+  /**
+   * The collector's options: the profile's `monitoring` section (its `updateInterval` is the
+   * sampling period unless `collectionInterval` is set), the store under `<dataPath>/metrics`,
+   * and the system config's `metrics` object on top.
+   */
+  collectorConfig(profile) {
+    const extra = this.config.metrics ?? {};
+    check.plainObject('config.metrics', extra);
+    return { ...profile.monitoring, storageLocation: path.join(this.config.dataPath, 'metrics'), ...extra };
+  }
+
   /** Starts the components (initializing first if needed). */
   async start() {
     if (!this.isInitialized) await this.initialize();
     if (this.isRunning) return;
+    await this.metricsCollector.start();
     this.framework.startSystemMonitoring();
     this.isRunning = true;
   }
@@ -69,6 +85,7 @@ class NovaCronPerformanceSystem {
   async stop() {
     if (!this.isRunning) return;
     this.framework.stopSystemMonitoring();
+    await this.metricsCollector.stop();
     this.isRunning = false;
   }
 
@@ -88,7 +105,7 @@ class NovaCronPerformanceSystem {
     return this.framework.runBenchmarkSuite(suiteConfig);
   }
 
-  /** Metrics history; needs the metrics collector, which is not part of this build yet. */
+  /** Metrics history (see `PerformanceMetricsCollector.getMetrics`). */
   async getMetrics(query = {}) {
     if (!this.metricsCollector) throw new Error('Metrics collector not initialized');
     return this.metricsCollector.getMetrics(query);
@@ -122,6 +139,8 @@ class NovaCronPerformanceSystem {
     const profile = await this.profileManager.loadProfile(profileName);
     const wasRunning = this.isRunning;
     if (wasRunning) await this.stop();
+    // The collector keeps its sampling settings: a second collector on the same store
+    // folder would hold a second set of in-memory heads.
     this.framework.applyConfig(profile.framework);
     this.currentProfile = profile;
     this.config.environment = profileName;
