@@ -269,13 +269,15 @@ export interface SystemConfig {
   profilePath?: string;
   /** Data folder (default './performance-data'). */
   dataPath?: string;
+  /** Collector options applied over the profile's `monitoring` section. */
+  metrics?: MetricsCollectorConfig;
   [key: string]: unknown;
 }
 
 /** `getStatus()`; components not built in this version are null. */
 export interface SystemStatus {
   initialized: boolean; running: boolean; currentProfile: string;
-  components: { framework: boolean; metricsCollector: unknown | null; dashboard: unknown | null; runner: unknown | null; trendAnalyzer: unknown | null; recommendationEngine: unknown | null };
+  components: { framework: boolean; metricsCollector: CollectorStatus | null; dashboard: unknown | null; runner: unknown | null; trendAnalyzer: unknown | null; recommendationEngine: unknown | null };
 }
 
 /** The whole system: profile, framework and (as they are built) monitoring components. */
@@ -283,7 +285,7 @@ export class NovaCronPerformanceSystem {
   constructor(config?: SystemConfig);
   config: SystemConfig & { environment: string; autoStart: boolean; profilePath: string; dataPath: string };
   framework: PerformanceBenchmarkingFramework | null;
-  metricsCollector: unknown | null;
+  metricsCollector: PerformanceMetricsCollector | null;
   dashboard: unknown | null;
   runner: unknown | null;
   trendAnalyzer: unknown | null;
@@ -297,7 +299,7 @@ export class NovaCronPerformanceSystem {
   stop(): Promise<void>;
   runBenchmark<R = any>(benchmarkName: string, config?: BenchmarkOptions): Promise<BenchmarkRunResult<R>>;
   runBenchmarkSuite(suiteConfig: SuiteConfig): Promise<SuiteResult>;
-  getMetrics(query?: Record<string, unknown>): Promise<unknown>;
+  getMetrics(query?: MetricsQuery): Promise<MetricsSample[]>;
   getTrendSummary(timeRange?: string): Promise<unknown>;
   getRecommendations(filter?: Record<string, unknown>): Promise<unknown[]>;
   implementRecommendation(recommendationId: string, options?: Record<string, unknown>): Promise<unknown>;
@@ -308,4 +310,138 @@ export class NovaCronPerformanceSystem {
   static createProductionSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
   static createMLTrainingSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
   static createCloudSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+}
+
+/** Which of the six collectors a sample slot or query names. */
+export type CollectorKey = 'system' | 'application' | 'database' | 'network' | 'ml_workflow' | 'custom';
+
+/** Options of `PerformanceMetricsCollector` (api-spec §9.1 plus the real sources). */
+export interface MetricsCollectorConfig {
+  /** Sampling period of every sub-collector, ms (5000; falls back to `updateInterval`). */
+  collectionInterval?: number;
+  /** The profile's monitoring period, used when `collectionInterval` is absent. */
+  updateInterval?: number;
+  /** Store flush period, ms (60000). */
+  storageInterval?: number;
+  /** Raw history kept, ms (7 days); rollups are kept longer. */
+  retentionPeriod?: number;
+  /** Folder of the history store ('./metrics-data'; the system uses '<dataPath>/metrics'). */
+  storageLocation?: string;
+  enableRealtime?: boolean;
+  enableHistorical?: boolean;
+  enableAggregation?: boolean;
+  batchSize?: number;
+  compressionEnabled?: boolean;
+  /** Databases to sample: postgres://, mysql:// or mariadb:// URLs, sqlite:PATH, or { url, name }. */
+  databases?: Array<string | { url: string; name?: string }>;
+  /** 'host:port' targets whose TCP connect time is probed at each tick. */
+  networkTargets?: string[];
+  /** Sample NVIDIA GPUs through NVML (true). */
+  gpu?: boolean;
+  /** Serve /metrics while collecting (off; 127.0.0.1:9464). */
+  prometheus?: { enabled?: boolean; host?: string; port?: number };
+  [key: string]: unknown;
+}
+
+/** `getMetrics` query (api-spec §9.3 plus `metric`, `labels`, `step`, `stat`). */
+export interface MetricsQuery {
+  startTime?: number | Date;
+  endTime?: number | Date;
+  collector?: CollectorKey;
+  /** 'cpu.usage' within `collector`, or 'system.cpu.usage'; a name selects everything below it. */
+  metric?: string | string[];
+  labels?: Record<string, string>;
+  /** Bucket width, ms. */
+  step?: number;
+  stat?: 'avg' | 'min' | 'max' | 'sum' | 'count';
+  limit?: number;
+  aggregated?: boolean;
+  period?: 'hourly' | 'daily';
+}
+
+/** A sample: every collector's slot, or (with `collector`) that slot under its key. */
+export interface MetricsSample {
+  timestamp: number;
+  collectors?: Partial<Record<CollectorKey, any>>;
+  [collector: string]: any;
+}
+
+/** Health of one source. */
+export interface SourceStatus { status: 'ok' | 'degraded' | 'unavailable' | 'pending'; error: string | null; lastSuccess: number | null; failures: number }
+
+/** `getStatus()` of the collector. */
+export interface CollectorStatus {
+  isCollecting: boolean;
+  bufferSize: number;
+  collectors: CollectorKey[];
+  aggregatedMetrics: number;
+  config: { collectionInterval: number; storageInterval: number; retentionPeriod: number };
+  sources: Record<string, SourceStatus>;
+  store: Record<string, number | boolean> | null;
+  ticks: number;
+  /** CPU time the sampling thread has used, seconds. */
+  collectorCpuSeconds: number;
+  server: { url: string; scrapes: number } | null;
+}
+
+/** Samples the machine, the Node process, databases, network and GPUs into the history store; exports Prometheus text. */
+export class PerformanceMetricsCollector extends EventEmitter {
+  constructor(config?: MetricsCollectorConfig);
+  config: MetricsCollectorConfig & { collectionInterval: number; storageInterval: number; retentionPeriod: number; storageLocation: string; batchSize: number };
+  collectors: Map<CollectorKey, SystemMetricsCollector | ApplicationMetricsCollector | DatabaseMetricsCollector | NetworkMetricsCollector | MLWorkflowMetricsCollector | CustomMetricsCollector>;
+  buffer: MetricsSample[];
+  aggregatedMetrics: Map<string, unknown>;
+  isCollecting: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  collectMetrics(): Promise<MetricsSample>;
+  getMetrics(query?: MetricsQuery): Promise<MetricsSample[]>;
+  storeMetrics(): Promise<number>;
+  aggregateMetrics(): Promise<{ hourly: unknown; daily: unknown }>;
+  addCustomMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string> }): void;
+  getPrometheusMetrics(): string;
+  startMetricsServer(options?: { host?: string; port?: number }): Promise<{ host: string; port: number; url: string }>;
+  stopMetricsServer(): Promise<boolean>;
+  getStatus(): CollectorStatus;
+}
+
+/** Machine CPU, memory, disks, file systems, network, TCP, processes, and GPUs (`gpu`). */
+export class SystemMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+  getCPUUsage(): Promise<number | null>;
+}
+/** The Node process: RSS, CPU, threads, fds, event-loop delay and utilisation, heap, GC, requests. */
+export class ApplicationMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+  start(): void;
+  stop(): void;
+  recordRequest(durationMs: number, ok?: boolean): void;
+}
+/** Transactions/s, cache hit ratio, connections, deadlocks, rows of each configured database. */
+export class DatabaseMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+}
+/** Interface traffic, TCP states, retransmits and connect-latency probes. */
+export class NetworkMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+}
+/** Figures and stage timings pushed by ML runs. */
+export class MLWorkflowMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+  recordStage(workflow: string, stage: string, durationMs: number): void;
+  record(values: Partial<Record<'activeTrainingJobs' | 'trainingTime' | 'inferenceTime' | 'modelAccuracy' | 'datasetSize' | 'featureCount' | 'memoryUsage' | 'gpuUtilization', number>>): void;
+}
+/** User metrics with Prometheus names and labels, and collect callbacks. */
+export class CustomMetricsCollector {
+  constructor(config?: MetricsCollectorConfig);
+  collect(): Promise<any>;
+  record(name: string, value: number, labels?: Record<string, string>): void;
+  addMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string> }): void;
+  removeMetric(name: string): boolean;
+  registerCollect(name: string, fn: () => number | { value: number; labels?: Record<string, string> } | Promise<number | { value: number; labels?: Record<string, string> }>): void;
 }

@@ -5,10 +5,12 @@ const perf = require('..');
 
 test('exports exactly the built components of api-spec §1, none as a placeholder', () => {
   assert.deepEqual(Object.keys(perf).sort(), [
-    'CloudProfile', 'CustomProfile', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
+    'ApplicationMetricsCollector', 'CloudProfile', 'CustomMetricsCollector', 'CustomProfile',
+    'DatabaseMetricsCollector', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
     'EnvironmentProfileManager', 'HPCProfile', 'MLEStarBenchmark', 'MLInferenceProfile', 'MLTrainingProfile',
-    'NovaCronPerformanceSystem', 'PerformanceBenchmarkingFramework', 'ProductionProfile', 'ProfileOptimizer',
-    'StagingProfile', 'SystemBenchmark', 'TestingProfile',
+    'MLWorkflowMetricsCollector', 'NetworkMetricsCollector', 'NovaCronPerformanceSystem',
+    'PerformanceBenchmarkingFramework', 'PerformanceMetricsCollector', 'ProductionProfile', 'ProfileOptimizer',
+    'StagingProfile', 'SystemBenchmark', 'SystemMetricsCollector', 'TestingProfile',
   ]);
   for (const [name, value] of Object.entries(perf)) {
     assert.equal(typeof value, 'function', name);
@@ -21,6 +23,10 @@ test('inheritance matches the original', () => {
   assert.ok(perf.MLEStarBenchmark.prototype instanceof perf.SystemBenchmark);
   assert.ok(perf.PerformanceBenchmarkingFramework.prototype instanceof EventEmitter);
   assert.ok(!(perf.NovaCronPerformanceSystem.prototype instanceof EventEmitter));
+  assert.ok(perf.PerformanceMetricsCollector.prototype instanceof EventEmitter);
+  for (const n of ['SystemMetricsCollector', 'ApplicationMetricsCollector', 'DatabaseMetricsCollector', 'NetworkMetricsCollector', 'MLWorkflowMetricsCollector', 'CustomMetricsCollector']) {
+    assert.equal(Object.getPrototypeOf(perf[n].prototype), Object.prototype, `${n} has no base class`);
+  }
   for (const n of ['DevelopmentProfile', 'TestingProfile', 'StagingProfile', 'ProductionProfile', 'HPCProfile', 'CloudProfile', 'EdgeProfile', 'MLTrainingProfile', 'MLInferenceProfile', 'CustomProfile']) {
     assert.ok(perf[n].prototype instanceof perf.EnvironmentProfile, n);
   }

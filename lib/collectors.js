@@ -18,58 +18,73 @@ function standaloneReader(config) {
   return native.NativeCollector({ ...config, enableHistorical: false });
 }
 
-class NativeBackedCollector {
-  constructor(key, config = {}, reader = null) {
-    check.plainObject('config', config);
-    this.key = key;
-    this.config = config;
-    this.reader = reader || standaloneReader(config);
-  }
+// The original's collector classes have no base class (api-spec §1), so the shared parts
+// are two functions rather than a parent class.
+function init(self, key, config, reader) {
+  check.plainObject('config', config);
+  self.key = key;
+  self.config = config;
+  self.reader = reader || standaloneReader(config);
+}
 
-  /** One reading of this collector now; rates cover the time since its previous collect(). */
-  async collect() {
-    return { timestamp: Date.now(), ...(await this.reader.readSource(this.key)) };
-  }
+/** One reading of a collector now; rates cover the time since its previous collect(). */
+async function readSlot(self) {
+  return { timestamp: Date.now(), ...(await self.reader.readSource(self.key)) };
 }
 
 /** Machine CPU (total, per core, iowait, steal), load, memory, disks, file systems, network, TCP, processes; GPUs in `gpu`. */
-class SystemMetricsCollector extends NativeBackedCollector {
+class SystemMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('system', config, reader);
+    init(this, 'system', config, reader);
     this.gpuEnabled = config.gpu !== false;
   }
 
   async collect() {
-    const sample = await super.collect();
+    const sample = await readSlot(this);
     if (this.gpuEnabled) sample.gpu = await this.reader.readSource('gpu');
     return sample;
   }
 
   /** Busy % of all CPUs since the previous call (null on the first call). */
   async getCPUUsage() {
-    const s = await super.collect();
+    const s = await readSlot(this);
     return s.cpu ? s.cpu.usage : null;
   }
 }
 
 /** Per-database transactions/s, cache hit ratio, connections, deadlocks, rows read/written. */
-class DatabaseMetricsCollector extends NativeBackedCollector {
+class DatabaseMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('database', config, reader);
+    init(this, 'database', config, reader);
+  }
+
+  /** One reading now; rates cover the time since the previous collect(). */
+  async collect() {
+    return readSlot(this);
   }
 }
 
 /** Interface traffic, TCP states, retransmit rate, connect-latency probes of `networkTargets`. */
-class NetworkMetricsCollector extends NativeBackedCollector {
+class NetworkMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('network', config, reader);
+    init(this, 'network', config, reader);
+  }
+
+  /** One reading now; rates cover the time since the previous collect(). */
+  async collect() {
+    return readSlot(this);
   }
 }
 
 /** Figures and stage timings pushed by ML runs. */
-class MLWorkflowMetricsCollector extends NativeBackedCollector {
+class MLWorkflowMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('ml_workflow', config, reader);
+    init(this, 'ml_workflow', config, reader);
+  }
+
+  /** One reading now; rates cover the time since the previous collect(). */
+  async collect() {
+    return readSlot(this);
   }
 
   /** Records the duration (ms) of one stage of an ML workflow. */
@@ -88,11 +103,16 @@ class MLWorkflowMetricsCollector extends NativeBackedCollector {
 }
 
 /** User metrics by Prometheus-valid name and labels, plus collect callbacks run at each tick. */
-class CustomMetricsCollector extends NativeBackedCollector {
+class CustomMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('custom', config, reader);
+    init(this, 'custom', config, reader);
     /** Registered callbacks by name: `() => number | { value, labels }`. */
     this.callbacks = new Map();
+  }
+
+  /** One reading now; rates cover the time since the previous collect(). */
+  async collect() {
+    return readSlot(this);
   }
 
   /** Records `value` for `name` (and `labels`, an object of strings). */
@@ -141,9 +161,9 @@ class CustomMetricsCollector extends NativeBackedCollector {
 }
 
 /** The Node process: native (RSS, CPU, threads, fds) plus event loop, heap, GC and requests. */
-class ApplicationMetricsCollector extends NativeBackedCollector {
+class ApplicationMetricsCollector {
   constructor(config = {}, reader = null) {
-    super('application', config, reader);
+    init(this, 'application', config, reader);
     this.histogram = null;
     this.gcObserver = null;
     this.elu = null;
@@ -239,7 +259,7 @@ class ApplicationMetricsCollector extends NativeBackedCollector {
   }
 
   async collect() {
-    const nativePart = await super.collect();
+    const nativePart = await readSlot(this);
     return { ...nativePart, ...this.readJs() };
   }
 }

@@ -6,6 +6,7 @@ import {
   EnvironmentProfileManager,
   ProfileOptimizer,
   LatencyStats,
+  PerformanceMetricsCollector,
 } from '../..';
 
 async function quickStart(): Promise<void> {
@@ -66,3 +67,16 @@ async function apiReference(): Promise<void> {
 }
 
 void [quickStart, customProfile, customBenchmark, apiReference];
+
+async function metricsHistory(): Promise<void> {
+  const collector = new PerformanceMetricsCollector({ collectionInterval: 1000, databases: ['postgres://postgres@127.0.0.1/test'] });
+  await collector.start();
+  const server = await collector.startMetricsServer({ port: 9464 });
+  const url: string = server.url;
+  const cpu = await collector.getMetrics({ collector: 'system', metric: 'cpu.usage', startTime: new Date(Date.now() - 3_600_000) });
+  const hourly = await collector.getMetrics({ metric: 'system.memory.used', step: 60_000, stat: 'max' });
+  collector.addCustomMetric('queue_depth', 3, { labels: { queue: 'migrations' } });
+  const text: string = collector.getPrometheusMetrics();
+  void [url, cpu.length, hourly.length, text];
+  await collector.stop();
+}
