@@ -589,7 +589,15 @@ impl Store {
     /// Gives the pages freed by deleted rows back to the file system and trims the WAL file.
     /// Failures here lose nothing (the data is committed), so they are ignored.
     fn housekeeping(&self, w: &mut Writer) {
-        let _ = w.conn.execute_batch("PRAGMA incremental_vacuum;");
+        // Each step of this pragma frees pages; run it to the end.
+        let _ = w
+            .conn
+            .prepare("PRAGMA incremental_vacuum")
+            .and_then(|mut st| {
+                let mut rows = st.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            });
         let _ = w
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
