@@ -171,28 +171,36 @@ impl<'a> BitReader<'a> {
     /// Reads an integer code word: `Some(value)` or `None` for the NaN code.
     #[inline]
     fn read_int(&mut self) -> Result<Option<i64>, CodecError> {
-        // The 5-bit prefix at the top of a u32: its leading ones select the code word.
-        let prefix = ((self.window() >> 59) as u32) << 27;
-        let lead = prefix.leading_ones().min(5);
+        let w = self.window();
+        // Leading ones of the 5-bit prefix select the code word.
+        let lead = w.leading_ones().min(5);
         let consumed = if lead < 5 { lead + 1 } else { 5 };
-        if self.pos + consumed as usize > self.data.len() * 8 {
-            return Err(CodecError("truncated bit stream".into()));
-        }
-        self.pos += consumed as usize;
         let n = match lead {
-            0 => return Ok(Some(0)),
+            0 => 0,
             1 => 7,
             2 => 14,
             3 => 24,
             4 => 64,
-            _ => return Ok(None),
+            _ => 0,
         };
-        let raw = self.read(n)?;
-        Ok(Some(if n == 64 {
-            raw as i64
-        } else {
-            ((raw << (64 - n)) as i64) >> (64 - n)
-        }))
+        let total = self.data.len() * 8;
+        if lead == 4 {
+            // 64-bit payload: does not fit the same window.
+            if self.pos + 5 + 64 > total {
+                return Err(CodecError("truncated bit stream".into()));
+            }
+            self.pos += 5;
+            return Ok(Some(self.read(64)? as i64));
+        }
+        if self.pos + (consumed + n) as usize > total {
+            return Err(CodecError("truncated bit stream".into()));
+        }
+        self.pos += (consumed + n) as usize;
+        Ok(match lead {
+            0 => Some(0),
+            5 => None,
+            _ => Some(((w << consumed) as i64) >> (64 - n)),
+        })
     }
 }
 
