@@ -358,7 +358,12 @@ fn main() {
     let mut lat = Vec::new();
     let mut most = 0;
     let mut resolution = "";
-    for _ in 0..20 {
+    // STORE_BENCH_REDUCE_RUNS repeats this query more often (for a profiler).
+    let runs: usize = std::env::var("STORE_BENCH_REDUCE_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for _ in 0..runs {
         let mut q = Query::range(start, end);
         q.step_ms = Some(step);
         let t0 = Instant::now();
@@ -368,7 +373,7 @@ fn main() {
         resolution = r[0].resolution;
     }
     println!(
-        "  query {days} d reduced to ≤ 1000 points (step {} s, {most} buckets per series, from the {resolution} rollup), all series: median {:.3} ms over 20 runs",
+        "  query {days} d reduced to ≤ 1000 points (step {} s, {most} buckets per series, from the {resolution} rollup), all series: median {:.3} ms over {runs} runs",
         step / 1000,
         median(lat)
     );

@@ -122,30 +122,34 @@ impl BitWriter {
 }
 
 /// MSB-first bit reader over a byte slice.
-struct BitReader<'a> {
-    data: &'a [u8],
+struct BitReader {
+    /// The section's bytes followed by 8 zero bytes, so a 64-bit window never runs off.
+    data: Vec<u8>,
+    /// Bits in the section.
+    total: usize,
     pos: usize,
 }
 
-impl<'a> BitReader<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        BitReader { data, pos: 0 }
+impl BitReader {
+    fn new(bits: &[u8]) -> Self {
+        let mut data = Vec::with_capacity(bits.len() + 8);
+        data.extend_from_slice(bits);
+        data.extend_from_slice(&[0u8; 8]);
+        BitReader {
+            data,
+            total: bits.len() * 8,
+            pos: 0,
+        }
     }
 
     /// The next 64 bits from `pos` (zero-padded past the end), without consuming them.
-    #[inline]
+    #[inline(always)]
     fn window(&self) -> u64 {
         let byte = self.pos / 8;
         let off = (self.pos % 8) as u32;
-        let word = if byte + 8 <= self.data.len() {
-            u64::from_be_bytes(self.data[byte..byte + 8].try_into().unwrap())
-        } else {
-            let mut w = [0u8; 8];
-            if byte < self.data.len() {
-                let n = self.data.len() - byte;
-                w[..n].copy_from_slice(&self.data[byte..]);
-            }
-            u64::from_be_bytes(w)
+        let word = match self.data.get(byte..byte + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().unwrap()),
+            None => 0,
         };
         word << off
     }
@@ -160,7 +164,7 @@ impl<'a> BitReader<'a> {
             let lo = self.read(32)?;
             return Ok((hi << 32) | lo);
         }
-        if self.pos + n as usize > self.data.len() * 8 {
+        if self.pos + n as usize > self.total {
             return Err(CodecError("truncated bit stream".into()));
         }
         let v = self.window() >> (64 - n);
@@ -169,7 +173,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads an integer code word: `Some(value)` or `None` for the NaN code.
-    #[inline]
+    #[inline(always)]
     fn read_int(&mut self) -> Result<Option<i64>, CodecError> {
         let w = self.window();
         // Leading ones of the 5-bit prefix select the code word.
@@ -183,7 +187,7 @@ impl<'a> BitReader<'a> {
             4 => 64,
             _ => 0,
         };
-        let total = self.data.len() * 8;
+        let total = self.total;
         if lead == 4 {
             // 64-bit payload: does not fit the same window.
             if self.pos + 5 + 64 > total {
