@@ -122,30 +122,34 @@ impl BitWriter {
 }
 
 /// MSB-first bit reader over a byte slice.
-struct BitReader<'a> {
-    data: &'a [u8],
+struct BitReader {
+    /// The section's bytes followed by 8 zero bytes, so a 64-bit window never runs off.
+    data: Vec<u8>,
+    /// Bits in the section.
+    total: usize,
     pos: usize,
 }
 
-impl<'a> BitReader<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        BitReader { data, pos: 0 }
+impl BitReader {
+    fn new(bits: &[u8]) -> Self {
+        let mut data = Vec::with_capacity(bits.len() + 8);
+        data.extend_from_slice(bits);
+        data.extend_from_slice(&[0u8; 8]);
+        BitReader {
+            data,
+            total: bits.len() * 8,
+            pos: 0,
+        }
     }
 
     /// The next 64 bits from `pos` (zero-padded past the end), without consuming them.
-    #[inline]
+    #[inline(always)]
     fn window(&self) -> u64 {
         let byte = self.pos / 8;
         let off = (self.pos % 8) as u32;
-        let word = if byte + 8 <= self.data.len() {
-            u64::from_be_bytes(self.data[byte..byte + 8].try_into().unwrap())
-        } else {
-            let mut w = [0u8; 8];
-            if byte < self.data.len() {
-                let n = self.data.len() - byte;
-                w[..n].copy_from_slice(&self.data[byte..]);
-            }
-            u64::from_be_bytes(w)
+        let word = match self.data.get(byte..byte + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().unwrap()),
+            None => 0,
         };
         word << off
     }
@@ -160,7 +164,7 @@ impl<'a> BitReader<'a> {
             let lo = self.read(32)?;
             return Ok((hi << 32) | lo);
         }
-        if self.pos + n as usize > self.data.len() * 8 {
+        if self.pos + n as usize > self.total {
             return Err(CodecError("truncated bit stream".into()));
         }
         let v = self.window() >> (64 - n);
@@ -169,30 +173,38 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads an integer code word: `Some(value)` or `None` for the NaN code.
-    #[inline]
+    #[inline(always)]
     fn read_int(&mut self) -> Result<Option<i64>, CodecError> {
-        // The 5-bit prefix at the top of a u32: its leading ones select the code word.
-        let prefix = ((self.window() >> 59) as u32) << 27;
-        let lead = prefix.leading_ones().min(5);
+        let w = self.window();
+        // Leading ones of the 5-bit prefix select the code word.
+        let lead = w.leading_ones().min(5);
         let consumed = if lead < 5 { lead + 1 } else { 5 };
-        if self.pos + consumed as usize > self.data.len() * 8 {
-            return Err(CodecError("truncated bit stream".into()));
-        }
-        self.pos += consumed as usize;
         let n = match lead {
-            0 => return Ok(Some(0)),
+            0 => 0,
             1 => 7,
             2 => 14,
             3 => 24,
             4 => 64,
-            _ => return Ok(None),
+            _ => 0,
         };
-        let raw = self.read(n)?;
-        Ok(Some(if n == 64 {
-            raw as i64
-        } else {
-            ((raw << (64 - n)) as i64) >> (64 - n)
-        }))
+        let total = self.total;
+        if lead == 4 {
+            // 64-bit payload: does not fit the same window.
+            if self.pos + 5 + 64 > total {
+                return Err(CodecError("truncated bit stream".into()));
+            }
+            self.pos += 5;
+            return Ok(Some(self.read(64)? as i64));
+        }
+        if self.pos + (consumed + n) as usize > total {
+            return Err(CodecError("truncated bit stream".into()));
+        }
+        self.pos += (consumed + n) as usize;
+        Ok(match lead {
+            0 => Some(0),
+            5 => None,
+            _ => Some(((w << consumed) as i64) >> (64 - n)),
+        })
     }
 }
 

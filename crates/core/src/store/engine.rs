@@ -23,6 +23,10 @@ use super::{
 };
 
 const DB_FILE: &str = "history.db";
+/// A query uses at most this many threads ...
+const MAX_QUERY_THREADS: usize = 4;
+/// ... and gives each at least this many series.
+const MIN_SERIES_PER_THREAD: usize = 8;
 const NOT_WRITABLE: &str = "its folder cannot be written";
 const DISK_FULL: &str = "the disk was full when it was opened";
 
@@ -589,7 +593,15 @@ impl Store {
     /// Gives the pages freed by deleted rows back to the file system and trims the WAL file.
     /// Failures here lose nothing (the data is committed), so they are ignored.
     fn housekeeping(&self, w: &mut Writer) {
-        let _ = w.conn.execute_batch("PRAGMA incremental_vacuum;");
+        // Each step of this pragma frees pages; run it to the end.
+        let _ = w
+            .conn
+            .prepare("PRAGMA incremental_vacuum")
+            .and_then(|mut st| {
+                let mut rows = st.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            });
         let _ = w
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -767,11 +779,43 @@ impl Store {
         if matching.is_empty() {
             return Ok(Vec::new());
         }
-        let conn = self.reader()?;
-        let result = self.query_series(&conn, &st, &matching, q);
-        drop(st);
-        self.give_back(conn);
-        result
+        // Series are independent: split them over a few threads, each with its own
+        // read connection (SQLite readers do not block each other in WAL mode).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_QUERY_THREADS)
+            .min(matching.len() / MIN_SERIES_PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            let conn = self.reader()?;
+            let result = self.query_series(&conn, &st, &matching, q);
+            self.give_back(conn);
+            return result;
+        }
+        let state: &State = &st;
+        let per = matching.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<SeriesData>, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = matching
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let conn = self.reader()?;
+                        let r = self.query_series(&conn, state, part, q);
+                        self.give_back(conn);
+                        r
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("query thread panicked"))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(matching.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     fn query_series(
@@ -798,6 +842,7 @@ impl Store {
         // Samples exist only in [0, MAX_TIMESTAMP_MS].
         let (lo, hi) = (q.start_ms.max(0), q.end_ms.min(MAX_TIMESTAMP_MS));
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        let mut scratch = rollup::DecodeScratch::default();
         let mut out = Vec::with_capacity(matching.len());
         for &idx in matching {
             let s = &st.series[idx];
@@ -840,7 +885,8 @@ impl Store {
                         .div_euclid(step)
                         .saturating_mul(step)
                         .saturating_add(step - 1);
-                    let bucket = |t: i64| t.div_euclid(step) * step;
+                    let mut bk = rollup::Bucketer::new(step);
+                    let mut bucket = |t: i64| bk.key(t);
                     let agg = &mut data.aggregated;
                     let ri = RESOLUTIONS.iter().rposition(|r| step % r == 0);
                     match ri {
@@ -874,7 +920,8 @@ impl Store {
                                 let blob =
                                     row.get_ref(0).and_then(|r| Ok(r.as_blob()?)).map_err(err)?;
                                 buckets.clear();
-                                RollBlock::decode_into(blob, &mut buckets).map_err(bad)?;
+                                RollBlock::decode_into(blob, &mut buckets, &mut scratch)
+                                    .map_err(bad)?;
                                 for p in &buckets {
                                     if p.t >= a && p.t <= b {
                                         rollup::merge_bucket(
@@ -1202,7 +1249,8 @@ fn load_state(conn: &Connection, db_path: &Path) -> Result<State, StoreError> {
             .ok_or_else(|| bad(format!("rollup resolution {res}")))?;
         let blob: Vec<u8> = r.get(2).map_err(err)?;
         let mut buckets = Vec::new();
-        RollBlock::decode_into(&blob, &mut buckets).map_err(|e| bad(e.0))?;
+        RollBlock::decode_into(&blob, &mut buckets, &mut Default::default())
+            .map_err(|e| bad(e.0))?;
         let start = buckets
             .first()
             .map(|b| rollup::block_start(b.t, res))

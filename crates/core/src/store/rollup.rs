@@ -46,6 +46,35 @@ pub(crate) fn merge_bucket(buckets: &mut Vec<AggPoint>, p: AggPoint) {
     }
 }
 
+/// Maps ascending times to the start of their `step` bucket, dividing only when a time
+/// leaves the current bucket.
+pub(crate) struct Bucketer {
+    step: i64,
+    start: i64,
+    end: i64,
+}
+
+impl Bucketer {
+    /// A bucketer for buckets of `step` ms (> 0) aligned to the epoch.
+    pub fn new(step: i64) -> Self {
+        Bucketer {
+            step,
+            start: 1,
+            end: 0,
+        }
+    }
+
+    /// Start of the bucket holding `t`.
+    #[inline]
+    pub fn key(&mut self, t: i64) -> i64 {
+        if t < self.start || t > self.end {
+            self.start = t.div_euclid(self.step) * self.step;
+            self.end = self.start.saturating_add(self.step - 1);
+        }
+        self.start
+    }
+}
+
 /// The open (newest) block of one series at one resolution.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RollBlock {
@@ -66,27 +95,45 @@ impl RollBlock {
         codec::encode_block(&ts, &[&sum, &count, &min, &max])
     }
 
-    /// Decodes a block written by [`RollBlock::encode`], appending its buckets to `out`.
-    pub fn decode_into(data: &[u8], out: &mut Vec<AggPoint>) -> Result<(), CodecError> {
-        let (mut ts, mut sum, mut count, mut min, mut max) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        codec::decode_block_into(
-            data,
-            &mut ts,
-            &mut [&mut sum, &mut count, &mut min, &mut max],
-        )?;
-        out.reserve(ts.len());
-        for i in 0..ts.len() {
-            out.push(AggPoint {
-                t: ts[i],
-                sum: sum[i],
-                count: count[i] as u64,
-                min: min[i],
-                max: max[i],
-            });
+    /// Decodes a block written by [`RollBlock::encode`], appending its buckets to `out`;
+    /// `scratch` holds the columns between calls.
+    pub fn decode_into(
+        data: &[u8],
+        out: &mut Vec<AggPoint>,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(), CodecError> {
+        let DecodeScratch {
+            ts,
+            sum,
+            count,
+            min,
+            max,
+        } = scratch;
+        for c in [&mut *sum, &mut *count, &mut *min, &mut *max] {
+            c.clear();
         }
+        ts.clear();
+        codec::decode_block_into(data, ts, &mut [sum, count, min, max])?;
+        out.reserve(ts.len());
+        out.extend((0..ts.len()).map(|i| AggPoint {
+            t: ts[i],
+            sum: sum[i],
+            count: count[i] as u64,
+            min: min[i],
+            max: max[i],
+        }));
         Ok(())
     }
+}
+
+/// Reusable column buffers for [`RollBlock::decode_into`].
+#[derive(Default)]
+pub(crate) struct DecodeScratch {
+    ts: Vec<i64>,
+    sum: Vec<f64>,
+    count: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
 }
 
 /// Start of the block holding bucket time `t` at resolution `res`.
