@@ -23,7 +23,10 @@ fn main() {
                 "{}",
                 serde_json::json!({ "timestamp": at.timestamp_millis(), "iso": at.to_rfc3339(), "gpu": r.sample })
             ),
-            Err(e) => println!("{}", serde_json::json!({ "timestamp": at.timestamp_millis(), "error": e })),
+            Err(e) => println!(
+                "{}",
+                serde_json::json!({ "timestamp": at.timestamp_millis(), "error": e })
+            ),
         }
         let next = start + interval * (i + 1);
         std::thread::sleep(next.saturating_duration_since(Instant::now()));

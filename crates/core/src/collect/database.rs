@@ -102,8 +102,8 @@ struct Counters {
 }
 
 enum Conn {
-    Postgres(postgres::Client),
-    MySql(mysql::Conn),
+    Postgres(Box<postgres::Client>),
+    MySql(Box<mysql::Conn>),
 }
 
 struct Db {
@@ -367,7 +367,7 @@ fn connect(t: &DbTarget) -> Result<Conn, String> {
             cfg.connect_timeout(CONNECT_TIMEOUT);
             cfg.application_name("novacron-perf-collector");
             cfg.connect(postgres::NoTls)
-                .map(Conn::Postgres)
+                .map(|c| Conn::Postgres(Box::new(c)))
                 .map_err(|e| format!("cannot connect: {e}"))
         }
         DbKind::MySql => {
@@ -377,7 +377,7 @@ fn connect(t: &DbTarget) -> Result<Conn, String> {
                 .read_timeout(Some(CONNECT_TIMEOUT))
                 .write_timeout(Some(CONNECT_TIMEOUT));
             mysql::Conn::new(opts)
-                .map(Conn::MySql)
+                .map(|c| Conn::MySql(Box::new(c)))
                 .map_err(|e| format!("cannot connect: {e}"))
         }
         DbKind::Sqlite => unreachable!("SQLite files are read without a connection kept"),

@@ -120,6 +120,10 @@ struct Shared {
     stop: Mutex<bool>,
     wake: Condvar,
     ticks: AtomicU64,
+    /// Timestamp of the last tick, and of the last JS `application` record: the store takes
+    /// each series in time order, and on-demand ticks interleave with the clock's.
+    last_tick_ts: Mutex<i64>,
+    last_app_ts: Mutex<i64>,
     stored_since_flush: AtomicU64,
     /// CPU time of the clock thread, µs (the collector's own cost).
     own_cpu_us: AtomicU64,
@@ -173,6 +177,8 @@ impl Collector {
                 stop: Mutex::new(false),
                 wake: Condvar::new(),
                 ticks: AtomicU64::new(0),
+                last_tick_ts: Mutex::new(i64::MIN),
+                last_app_ts: Mutex::new(i64::MIN),
                 stored_since_flush: AtomicU64::new(0),
                 own_cpu_us: AtomicU64::new(0),
             }),
@@ -263,12 +269,21 @@ impl Collector {
 
     /// Takes one tick now on the calling thread (used by `collectMetrics()` and tests).
     pub fn tick_now(&self) -> Value {
-        tick(&self.shared)
+        tick(&self.shared, now_ms())
     }
 
     /// Stores and exports the JS half of the `application` collector for tick `ts`.
     pub fn record_js_application(&self, ts: i64, sample: &Value) -> Result<(), CollectError> {
-        *self.shared.js_families.lock() = process::js_families(sample);
+        {
+            // A record that arrives after a newer tick's (an on-demand tick overtaking a
+            // clock tick's event) is exported but not stored: history stays in order.
+            let mut last = self.shared.last_app_ts.lock();
+            *self.shared.js_families.lock() = process::js_families(sample);
+            if ts <= *last {
+                return Ok(());
+            }
+            *last = ts;
+        }
         let points = flatten::flatten("application", sample);
         append(&self.shared, ts, points)
     }
@@ -346,12 +361,13 @@ fn clock(shared: Arc<Shared>) {
     let interval = Duration::from_millis(shared.config.interval_ms);
     let flush_every = Duration::from_millis(shared.config.storage_interval_ms);
     let start = Instant::now();
+    let epoch_start = now_ms();
     let mut last_flush = start;
     let mut last_retention: Option<Instant> = None;
     let mut n: u32 = 0;
     loop {
         let cpu0 = thread_cpu_us();
-        tick(&shared);
+        tick(&shared, stamp(epoch_start, interval, n, now_ms()));
         if last_flush.elapsed() >= flush_every {
             flush(&shared);
             last_flush = Instant::now();
@@ -388,9 +404,26 @@ fn clock(shared: Arc<Shared>) {
     }
 }
 
-/// One tick: read every source, build the sample, store it, emit it.
-fn tick(shared: &Shared) -> Value {
-    let ts = now_ms();
+/// The timestamp of tick `n`: its scheduled time when the reading runs within a tenth of an
+/// interval of it (so every series of a tick shares one timestamp and regular timestamps
+/// cost the store about one bit each), else the wall clock (after a stall or a clock step).
+fn stamp(epoch_start: i64, interval: Duration, n: u32, now: i64) -> i64 {
+    let ms = interval.as_millis() as i64;
+    let scheduled = epoch_start + ms * n as i64;
+    if (now - scheduled).abs() <= ms / 10 {
+        scheduled
+    } else {
+        now
+    }
+}
+
+/// One tick at `ts`: read every source, build the sample, store it, emit it.
+fn tick(shared: &Shared, ts: i64) -> Value {
+    let ts = {
+        let mut last = shared.last_tick_ts.lock();
+        *last = ts.max(last.saturating_add(1));
+        *last
+    };
     let mut collectors = Map::new();
     let mut gpu_slot = None;
     {
@@ -565,4 +598,65 @@ fn thread_cpu_us() -> u64 {
         return 0;
     }
     ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_ticks_on_schedule_into_the_store_and_stops_promptly() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = CollectorConfig::from_json(&json!({
+            "collectionInterval": 200,
+            "storageLocation": dir.path().join("m").to_str().unwrap(),
+            "gpu": false,
+        }))
+        .unwrap();
+        let (bus, rx) = EventBus::new();
+        bus.set_interest("collector:tick", true);
+        let c = Collector::new(config, bus).unwrap();
+        assert!(c.start().unwrap());
+        assert!(!c.start().unwrap(), "a second start is a no-op");
+        std::thread::sleep(Duration::from_millis(1100));
+        let t0 = Instant::now();
+        assert!(c.stop().unwrap());
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "stop waited {:?}",
+            t0.elapsed()
+        );
+        let ticks: Vec<i64> = rx
+            .try_iter()
+            .map(|e| e.payload["timestamp"].as_i64().unwrap())
+            .collect();
+        assert!(
+            (5..=7).contains(&ticks.len()),
+            "{} ticks in 1.1 s at 200 ms",
+            ticks.len()
+        );
+        assert!(
+            ticks.windows(2).all(|w| w[1] - w[0] == 200),
+            "scheduled stamps: {ticks:?}"
+        );
+        let q = query::MetricsQuery::from_json(
+            &json!({ "collector": "system", "metric": "memory.total" }),
+        )
+        .unwrap();
+        let rows = query::run(c.store().unwrap(), &q, 200, now_ms()).unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| r["timestamp"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            ticks
+        );
+        let on_demand = c.tick_now();
+        assert!(on_demand["timestamp"].as_i64().unwrap() > *ticks.last().unwrap());
+        let status = c.status();
+        assert_eq!(status["sources"]["system"]["status"], "ok");
+        assert!(status["collectorCpuSeconds"].as_f64().unwrap() > 0.0);
+        assert!(c
+            .prometheus_text()
+            .contains("# TYPE node_cpu_seconds_total counter"));
+    }
 }

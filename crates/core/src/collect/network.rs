@@ -17,10 +17,20 @@ use crate::prometheus::{Family, MetricKind::*};
 /// How long one probe waits for a connection.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 
+/// Counters of the previous reading, for rates.
+#[derive(Clone, Copy)]
+struct Previous {
+    at: Instant,
+    bytes_in: u64,
+    bytes_out: u64,
+    /// `(RetransSegs, OutSegs)`.
+    segments: Option<(i64, i64)>,
+}
+
 /// The `network` sub-collector.
 pub struct NetworkSource {
     targets: Vec<String>,
-    prev: Option<(Instant, u64, u64, Option<(i64, i64)>)>,
+    prev: Option<Previous>,
 }
 
 impl NetworkSource {
@@ -84,7 +94,12 @@ impl Source for NetworkSource {
         }
 
         let (bandwidth, retrans) = match self.prev {
-            Some((at, bin, bout, seg0)) => {
+            Some(Previous {
+                at,
+                bytes_in: bin,
+                bytes_out: bout,
+                segments: seg0,
+            }) => {
                 let secs = now.duration_since(at).as_secs_f64();
                 let bw = (bytes_in >= bin && bytes_out >= bout && secs > 0.0).then(|| {
                     round2(((bytes_in - bin) + (bytes_out - bout)) as f64 / secs / 1_048_576.0)
@@ -99,7 +114,12 @@ impl Source for NetworkSource {
             }
             None => (None, None),
         };
-        self.prev = Some((now, bytes_in, bytes_out, seg));
+        self.prev = Some(Previous {
+            at: now,
+            bytes_in,
+            bytes_out,
+            segments: seg,
+        });
 
         let mut latency_family = Family::new(
             "novacron_tcp_connect_latency_seconds",
