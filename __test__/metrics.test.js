@@ -251,3 +251,27 @@ test('NovaCronPerformanceSystem samples between start and stop and answers getMe
   assert.equal(rows[0].system.memory.total, os.totalmem());
   assert.ok(fs.existsSync(path.join(dir, 'data', 'metrics')));
 });
+
+test('aggregateMetrics summarises the stored samples and getMetrics returns it', async (t) => {
+  const c = collector(t);
+  const events = [];
+  c.on('metrics:aggregated', (e) => events.push(e));
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    samples.push(await c.collectMetrics());
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const { hourly, daily } = await c.aggregateMetrics();
+  assert.equal(events.length, 1);
+  assert.equal(hourly.sampleCount, 3);
+  const mem = samples.map((s) => s.collectors.system.memory.usage);
+  assert.equal(hourly.system.memory.max, Math.max(...mem));
+  assert.equal(hourly.system.memory.min, Math.min(...mem));
+  assert.ok(Math.abs(hourly.system.memory.avg - mem.reduce((a, b) => a + b) / 3) < 1e-9);
+  assert.equal(hourly.ml_workflow, null, 'no ML figures were reported');
+  assert.deepEqual(daily.system, hourly.system);
+  const file = path.join(c.config.storageLocation, 'aggregated', `aggregated_hourly_${Math.floor(hourly.timestamp / 3_600_000)}.json`);
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), hourly);
+  assert.deepEqual(await c.getMetrics({ aggregated: true }), [hourly]);
+  await assert.rejects(c.getMetrics({ aggregated: true, period: 'weekly' }), { name: 'TypeError', message: /^period: got "weekly"/ });
+});

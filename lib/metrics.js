@@ -14,7 +14,7 @@ const fs = require('node:fs/promises');
 const path = require('node:path');
 const native = require('./native');
 const check = require('./validate');
-const { aggregate } = require('./metrics-aggregation');
+const { aggregate, WINDOW } = require('./metrics-aggregation');
 const collectors = require('./collectors');
 
 const DAY_MS = 86_400_000;
@@ -104,17 +104,25 @@ class PerformanceMetricsCollector extends EventEmitter {
     }
   }
 
-  /** Adds the JS half of `application` to a native tick, stores it, buffers and emits the sample. */
-  async completeTick(sample) {
-    const app = this.collectors.get('application');
-    const js = app.readJs();
-    this.native.recordApplication(sample.timestamp, js);
-    sample.collectors.application = { ...sample.collectors.application, ...js };
+  /**
+   * Completes a tick: reads the JS half of `application` and hands it to the store, runs
+   * the custom callbacks, and, when someone listens or aggregation needs it, builds the
+   * full sample (the native half arrives as JSON text, parsed only then), buffers it and
+   * emits `metrics:collected`.
+   */
+  async completeTick(tick) {
+    const js = this.collectors.get('application').readJs();
+    this.native.recordApplication(tick.timestamp, js);
     const failures = await this.collectors.get('custom').runCallbacks();
     for (const f of failures) this.emit('collection:error', new Error(`custom metric '${f.name}': ${f.message}`));
+    const realtime = this.config.enableRealtime !== false && this.listenerCount('metrics:collected') > 0;
+    const forAggregation = this.config.enableAggregation !== false && this.config.enableHistorical === false;
+    if (!realtime && !forAggregation && !tick.sample) return null;
+    const sample = tick.sample || JSON.parse(tick.json);
+    sample.collectors.application = { ...sample.collectors.application, ...js };
     this.buffer.push(sample);
     if (this.buffer.length > 2 * this.config.batchSize) this.buffer = this.buffer.slice(-this.config.batchSize);
-    if (this.config.enableRealtime !== false) this.emit('metrics:collected', sample);
+    if (realtime) this.emit('metrics:collected', sample);
     return sample;
   }
 
@@ -156,7 +164,7 @@ class PerformanceMetricsCollector extends EventEmitter {
   /** Takes one complete sample now (stored and emitted like a tick). */
   async collectMetrics() {
     const sample = await this.native.tickNow();
-    return this.completeTick(sample);
+    return this.completeTick({ timestamp: sample.timestamp, sample });
   }
 
   /**
@@ -197,12 +205,13 @@ class PerformanceMetricsCollector extends EventEmitter {
     return this.native.flush();
   }
 
-  /** Builds the hourly and daily aggregation objects from the last ≤ 60 samples and writes them. */
+  /** Builds the hourly and daily aggregation objects from the last ≤ 60 samples (read from the store, or the buffer without one) and writes them. */
   async aggregateMetrics() {
     const now = Date.now();
     const result = {};
+    const recent = this.config.enableHistorical !== false ? await this.native.query({ limit: WINDOW }) : this.buffer;
     for (const [period, span] of [['hourly', 3_600_000], ['daily', DAY_MS]]) {
-      const agg = aggregate(this.buffer, period, now);
+      const agg = aggregate(recent, period, now);
       const bucket = Math.floor(now / span);
       this.aggregatedMetrics.set(`${period}_${bucket}`, agg);
       if (this.config.enableHistorical !== false) {

@@ -124,6 +124,8 @@ struct Shared {
     /// each series in time order, and on-demand ticks interleave with the clock's.
     last_tick_ts: Mutex<i64>,
     last_app_ts: Mutex<i64>,
+    /// The JS half of `application`, stored with the next tick's commit (one write per tick).
+    pending_app: Mutex<Vec<(flatten::SeriesRef, i64, f64)>>,
     stored_since_flush: AtomicU64,
     /// CPU time of the clock thread, µs (the collector's own cost).
     own_cpu_us: AtomicU64,
@@ -179,6 +181,7 @@ impl Collector {
                 ticks: AtomicU64::new(0),
                 last_tick_ts: Mutex::new(i64::MIN),
                 last_app_ts: Mutex::new(i64::MIN),
+                pending_app: Mutex::new(Vec::new()),
                 stored_since_flush: AtomicU64::new(0),
                 own_cpu_us: AtomicU64::new(0),
             }),
@@ -242,6 +245,7 @@ impl Collector {
         *self.shared.stop.lock() = true;
         self.shared.wake.notify_all();
         let _ = handle.join();
+        append(&self.shared, Vec::new())?;
         if let Some(store) = &self.shared.store {
             store
                 .flush()
@@ -285,7 +289,15 @@ impl Collector {
             *last = ts;
         }
         let points = flatten::flatten("application", sample);
-        append(&self.shared, ts, points)
+        self.shared
+            .pending_app
+            .lock()
+            .extend(points.into_iter().map(|(k, v)| (k, ts, v)));
+        if !self.is_running() {
+            // No clock tick will come to carry them: store them now.
+            return append(&self.shared, Vec::new());
+        }
+        Ok(())
     }
 
     /// The last tick's sample.
@@ -484,9 +496,13 @@ fn tick(shared: &Shared, ts: i64) -> Value {
     }
     let mut points = Vec::new();
     for (name, value) in &collectors {
-        points.extend(flatten::flatten(name, value));
+        points.extend(
+            flatten::flatten(name, value)
+                .into_iter()
+                .map(|(k, v)| (k, ts, v)),
+        );
     }
-    if let Err(e) = append(shared, ts, points) {
+    if let Err(e) = append(shared, points) {
         shared.bus.emit_with(
             "storage:error",
             || json!({ "message": e.to_string(), "timestamp": ts }),
@@ -495,22 +511,28 @@ fn tick(shared: &Shared, ts: i64) -> Value {
     let sample = json!({ "timestamp": ts, "collectors": collectors });
     *shared.last_sample.lock() = Some(sample.clone());
     shared.ticks.fetch_add(1, Ordering::Relaxed);
-    shared.bus.emit_with("collector:tick", || sample.clone());
+    // JS parses the sample only when it needs it (listeners, aggregation): a string
+    // crosses the bridge far more cheaply than a few hundred object properties.
+    shared.bus.emit_with(
+        "collector:tick",
+        || json!({ "timestamp": ts, "json": sample.to_string() }),
+    );
     sample
 }
 
-/// Appends one tick's points, registering new series on first sight.
+/// Appends one tick's points and the pending JS `application` points in one commit,
+/// registering new series on first sight.
 fn append(
     shared: &Shared,
-    ts: i64,
-    points: Vec<(flatten::SeriesRef, f64)>,
+    points: Vec<(flatten::SeriesRef, i64, f64)>,
 ) -> Result<(), CollectError> {
+    let pending = std::mem::take(&mut *shared.pending_app.lock());
     let Some(store) = &shared.store else {
         return Ok(());
     };
     let mut ids = shared.series_ids.lock();
-    let mut batch = Vec::with_capacity(points.len());
-    for (key, v) in points {
+    let mut batch = Vec::with_capacity(points.len() + pending.len());
+    for (key, t, v) in pending.into_iter().chain(points) {
         let id = match ids.get(&key) {
             Some(id) => *id,
             None => {
@@ -525,11 +547,14 @@ fn append(
                 id
             }
         };
-        batch.push((id, v));
+        batch.push((id, t, v));
     }
     drop(ids);
+    if batch.is_empty() {
+        return Ok(());
+    }
     store
-        .append(ts, &batch)
+        .append_batch(&batch)
         .map_err(|e| CollectError::Store(e.to_string()))?;
     shared
         .stored_since_flush

@@ -16,6 +16,11 @@ use crate::prometheus::{Family, MetricKind::*};
 
 /// How long one probe waits for a connection.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// How often the per-state socket counts are re-read. The kernel builds `/proc/net/tcp` by
+/// walking its whole socket hash tables (milliseconds of CPU even with few sockets, which
+/// is why node_exporter's tcpstat collector is off by default); established connections
+/// come from the cheap `/proc/net/snmp` counter at every tick.
+pub const TCP_STATES_EVERY: Duration = Duration::from_secs(30);
 
 /// Counters of the previous reading, for rates.
 #[derive(Clone, Copy)]
@@ -31,6 +36,7 @@ struct Previous {
 pub struct NetworkSource {
     targets: Vec<String>,
     prev: Option<Previous>,
+    states: Option<(Instant, [u64; 11])>,
 }
 
 impl NetworkSource {
@@ -39,6 +45,7 @@ impl NetworkSource {
         NetworkSource {
             targets,
             prev: None,
+            states: None,
         }
     }
 }
@@ -76,12 +83,24 @@ impl Source for NetworkSource {
             .zip(snmp.get("OutSegs"))
             .map(|(r, o)| (*r, *o));
 
-        let mut states = [0u64; 11];
-        for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            if let Some(t) = procfs::read(f) {
-                procfs::count_tcp_states(&t, &mut states);
+        let states = match self.states {
+            Some((at, counts)) if now.duration_since(at) < TCP_STATES_EVERY => counts,
+            _ => {
+                let mut counts = [0u64; 11];
+                for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
+                    if let Some(t) = procfs::read(f) {
+                        procfs::count_tcp_states(&t, &mut counts);
+                    }
+                }
+                self.states = Some((now, counts));
+                counts
             }
-        }
+        };
+        // ESTABLISHED and CLOSE-WAIT connections now (RFC 1213 tcpCurrEstab).
+        let established = snmp
+            .get("CurrEstab")
+            .map(|v| *v as u64)
+            .unwrap_or(states[0]);
         let mut state_family = Family::new(
             "node_tcp_connection_states",
             Gauge,
@@ -152,7 +171,8 @@ impl Source for NetworkSource {
             "latency": latency,
             "packetLoss": Value::Null,
             "retransmitPercent": retrans,
-            "connections": states[0],
+            "connections": established,
+            "tcpStatesAgeMs": self.states.map(|(at, _)| now.duration_since(at).as_millis() as u64),
             "bytesIn": bytes_in,
             "bytesOut": bytes_out,
             "tcpStates": state_map,
