@@ -2,7 +2,7 @@
 const js = require('@eslint/js');
 
 const nodeGlobals = Object.fromEntries(
-  ['require', 'module', 'process', 'console', '__dirname', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'fetch', 'AbortController', 'AbortSignal', 'performance', 'structuredClone', 'Buffer'].map((g) => [g, 'readonly']),
+  ['require', 'module', 'process', 'console', '__dirname', '__filename', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'fetch', 'AbortController', 'AbortSignal', 'performance', 'structuredClone', 'Buffer'].map((g) => [g, 'readonly']),
 );
 
 module.exports = [
