@@ -338,6 +338,8 @@ export interface MetricsCollectorConfig {
   networkTargets?: string[];
   /** Sample NVIDIA GPUs through NVML (true). */
   gpu?: boolean;
+  /** Period of the event-loop delay probe, ms (100; finer costs more CPU). */
+  eventLoopResolution?: number;
   /** Serve /metrics while collecting (off; 127.0.0.1:9464). */
   prometheus?: { enabled?: boolean; host?: string; port?: number };
   [key: string]: unknown;

@@ -275,3 +275,22 @@ test('aggregateMetrics summarises the stored samples and getMetrics returns it',
   assert.deepEqual(await c.getMetrics({ aggregated: true }), [hourly]);
   await assert.rejects(c.getMetrics({ aggregated: true, period: 'weekly' }), { name: 'TypeError', message: /^period: got "weekly"/ });
 });
+
+test('a blocked event loop shows in eventLoopDelay and eventLoopUtilization', async (t) => {
+  const app = collector(t).collectors.get('application');
+  app.start();
+  t.after(() => app.stop());
+  await new Promise((r) => setTimeout(r, 120));
+  app.readJs(); // start a fresh interval
+  const end = Date.now() + 300;
+  while (Date.now() < end) {
+    // block the event loop for 300 ms
+  }
+  await new Promise((r) => setTimeout(r, 120));
+  const js = app.readJs();
+  // The probe that was due during the block runs up to 300 ms late (at least 300 ms minus
+  // one 100 ms probe period).
+  assert.ok(js.eventLoopDelay.max >= 190 && js.eventLoopDelay.max < 1000, `max delay ${js.eventLoopDelay.max} ms`);
+  assert.ok(js.eventLoopUtilization > 0.5, `utilisation ${js.eventLoopUtilization}`);
+  assert.throws(() => collector(t, { eventLoopResolution: 0 }), { name: 'RangeError', message: /^config\.eventLoopResolution: got 0/ });
+});

@@ -290,12 +290,12 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
 
   /** Usage of the file system holding the data folder (statvfs), or null. */
   async getDiskUsage() {
-    return this.native.collectSystemMetrics().disk;
+    return this.native.diskUsage();
   }
 
   /** Network counters since boot (non-loopback interfaces) and established TCP connections. */
   async getNetworkStats() {
-    return this.native.collectSystemMetrics().network;
+    return this.native.networkStats();
   }
 
   /** SystemSnapshot `{ timestamp, platform, arch, cpus, memory, uptime, loadavg, current, ... }`. */

@@ -31,7 +31,7 @@ class PerformanceMetricsCollector extends EventEmitter {
    *   `retentionPeriod` (ms of raw history, 7 days), `storageLocation` ('./metrics-data'),
    *   `enableRealtime`, `enableHistorical`, `enableAggregation` (true), `batchSize` (100),
    *   `databases` (URLs or `{ url, name }`), `networkTargets` ('host:port' probes),
-   *   `gpu` (sample NVIDIA GPUs, true), `prometheus` (`{ enabled, host, port }`: serve
+   *   `gpu` (sample NVIDIA GPUs, true), `eventLoopResolution` (ms, 100), `prometheus` (`{ enabled, host, port }`: serve
    *   `/metrics` while collecting; off by default, 127.0.0.1:9464).
    */
   constructor(config = {}) {

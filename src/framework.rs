@@ -142,6 +142,18 @@ impl NativeFramework {
         to_value(&sample)
     }
 
+    /// Usage of the file system holding the data folder (leaves the CPU baseline alone).
+    #[napi]
+    pub fn disk_usage(&self) -> napi::Result<Value> {
+        to_value(&self.probe.disk_usage())
+    }
+
+    /// Network counters since boot and established connections (leaves the CPU baseline alone).
+    #[napi]
+    pub fn network_stats(&self) -> napi::Result<Value> {
+        to_value(&self.probe.network_stats())
+    }
+
     /// Starts the background sampler (no-op when running).
     #[napi]
     pub fn start_sampling(&self) {

@@ -267,6 +267,20 @@ impl SystemProbe {
         (sample, now_cpu)
     }
 
+    /// Usage of the file system holding the data folder, without a full sample.
+    pub fn disk_usage(&self) -> Option<DiskUsage> {
+        let mut st = self.inner.lock();
+        st.disks.refresh(true);
+        disk_for(&st.disks, &self.data_dir)
+    }
+
+    /// Network counters and established connections, without a full sample.
+    pub fn network_stats(&self) -> NetworkStats {
+        let mut st = self.inner.lock();
+        st.networks.refresh(true);
+        network_totals(&st.networks)
+    }
+
     /// A snapshot whose CPU usage covers the interval since `since`.
     pub fn snapshot(&self, since: Option<&CpuTimes>) -> SystemSnapshot {
         let (current, _) = self.sample(since);
