@@ -1,0 +1,271 @@
+//! The collector's clock thread and what one tick does: read every source, build the
+//! sample, store it in one commit, emit it; plus the periodic store flush and retention, and
+//! the Prometheus rendering of the latest readings.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use super::{flatten, CollectError, Shared};
+use crate::framework::now_ms;
+use crate::prometheus::{render, Family, MetricKind};
+use crate::store::SeriesKey;
+
+/// The clock: a drift-free schedule, woken at once by `stop`.
+pub(super) fn clock(shared: Arc<Shared>) {
+    let interval = Duration::from_millis(shared.config.interval_ms);
+    let flush_every = Duration::from_millis(shared.config.storage_interval_ms);
+    let start = Instant::now();
+    let epoch_start = now_ms();
+    let mut last_flush = start;
+    let mut last_retention: Option<Instant> = None;
+    let mut n: u32 = 0;
+    loop {
+        let cpu0 = thread_cpu_us();
+        tick(&shared, stamp(epoch_start, interval, n, now_ms()));
+        if last_flush.elapsed() >= flush_every {
+            flush(&shared);
+            last_flush = Instant::now();
+        }
+        if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            if let Some(store) = &shared.store {
+                if let Err(e) = store.apply_retention(now_ms()) {
+                    shared
+                        .bus
+                        .emit_with("storage:error", || json!({ "message": e.to_string() }));
+                }
+            }
+            last_retention = Some(Instant::now());
+        }
+        shared
+            .own_cpu_us
+            .fetch_add(thread_cpu_us().saturating_sub(cpu0), Ordering::Relaxed);
+        n += 1;
+        let next = start + interval * n;
+        let mut stop = shared.stop.lock();
+        while !*stop {
+            let now = Instant::now();
+            if now >= next {
+                break;
+            }
+            shared.wake.wait_for(&mut stop, next - now);
+        }
+        if *stop {
+            return;
+        }
+        // After a stall (suspend, a stopped debugger) skip missed slots instead of bursting.
+        let behind = (start.elapsed().as_millis() / interval.as_millis().max(1)) as u32;
+        n = n.max(behind);
+    }
+}
+
+/// The timestamp of tick `n`: its scheduled time when the reading runs within a tenth of an
+/// interval of it (so every series of a tick shares one timestamp and regular timestamps
+/// cost the store about one bit each), else the wall clock (after a stall or a clock step).
+fn stamp(epoch_start: i64, interval: Duration, n: u32, now: i64) -> i64 {
+    let ms = interval.as_millis() as i64;
+    let scheduled = epoch_start + ms * n as i64;
+    if (now - scheduled).abs() <= ms / 10 {
+        scheduled
+    } else {
+        now
+    }
+}
+
+/// One tick at `ts`: read every source, build the sample, store it, emit it.
+pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
+    let ts = {
+        let mut last = shared.last_tick_ts.lock();
+        *last = ts.max(last.saturating_add(1));
+        *last
+    };
+    let mut collectors = Map::new();
+    let mut gpu_slot = None;
+    {
+        let mut slots = shared.slots.lock();
+        for slot in slots.iter_mut() {
+            let name = slot.source.name();
+            let value = match slot.source.collect() {
+                Ok(r) => {
+                    let was_degraded = slot.status.status == "degraded";
+                    let unavailable =
+                        r.sample.get("status").and_then(Value::as_str) == Some("unavailable");
+                    slot.status.status = if unavailable { "unavailable" } else { "ok" };
+                    slot.status.error = unavailable
+                        .then(|| {
+                            r.sample
+                                .get("reason")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        })
+                        .flatten();
+                    slot.status.last_success = Some(ts);
+                    slot.families = r.families;
+                    if was_degraded {
+                        shared.bus.emit_with(
+                            "collection:recovered",
+                            || json!({ "collector": name, "timestamp": ts }),
+                        );
+                    }
+                    r.sample
+                }
+                Err(message) => {
+                    slot.status.failures += 1;
+                    // One event per change of state or message, not one per tick.
+                    if slot.status.status != "degraded"
+                        || slot.status.error.as_deref() != Some(message.as_str())
+                    {
+                        let m = message.clone();
+                        shared.bus.emit_with(
+                            "collection:error",
+                            || json!({ "collector": name, "message": m, "timestamp": ts }),
+                        );
+                    }
+                    slot.status.status = "degraded";
+                    slot.status.error = Some(message.clone());
+                    slot.families.clear();
+                    json!({ "error": message })
+                }
+            };
+            if name == "gpu" {
+                gpu_slot = Some(value);
+            } else {
+                collectors.insert(name.to_owned(), value);
+            }
+        }
+    }
+    if let (Some(gpu), Some(Value::Object(sys))) = (gpu_slot, collectors.get_mut("system")) {
+        sys.insert("gpu".into(), gpu);
+    }
+    let mut points = Vec::new();
+    for (name, value) in &collectors {
+        points.extend(
+            flatten::flatten(name, value)
+                .into_iter()
+                .map(|(k, v)| (k, ts, v)),
+        );
+    }
+    if let Err(e) = append(shared, points) {
+        shared.bus.emit_with(
+            "storage:error",
+            || json!({ "message": e.to_string(), "timestamp": ts }),
+        );
+    }
+    let sample = json!({ "timestamp": ts, "collectors": collectors });
+    *shared.last_sample.lock() = Some(sample.clone());
+    shared.ticks.fetch_add(1, Ordering::Relaxed);
+    // JS parses the sample only when it needs it (listeners, aggregation): a string
+    // crosses the bridge far more cheaply than a few hundred object properties.
+    shared.bus.emit_with(
+        "collector:tick",
+        || json!({ "timestamp": ts, "json": sample.to_string() }),
+    );
+    sample
+}
+
+/// Appends one tick's points and the pending JS `application` points in one commit,
+/// registering new series on first sight.
+pub(super) fn append(
+    shared: &Shared,
+    points: Vec<(flatten::SeriesRef, i64, f64)>,
+) -> Result<(), CollectError> {
+    let pending = std::mem::take(&mut *shared.pending_app.lock());
+    let Some(store) = &shared.store else {
+        return Ok(());
+    };
+    let mut ids = shared.series_ids.lock();
+    let mut batch = Vec::with_capacity(points.len() + pending.len());
+    for (key, t, v) in pending.into_iter().chain(points) {
+        let id = match ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let sk = SeriesKey {
+                    name: key.0.clone(),
+                    labels: key.1.clone(),
+                };
+                let id = store
+                    .series_id(&sk)
+                    .map_err(|e| CollectError::Store(e.to_string()))?;
+                ids.insert(key, id);
+                id
+            }
+        };
+        batch.push((id, t, v));
+    }
+    drop(ids);
+    if batch.is_empty() {
+        return Ok(());
+    }
+    store
+        .append_batch(&batch)
+        .map_err(|e| CollectError::Store(e.to_string()))?;
+    shared
+        .stored_since_flush
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+fn flush(shared: &Shared) {
+    let Some(store) = &shared.store else { return };
+    match store.flush() {
+        Ok(()) => {
+            let count = shared.stored_since_flush.swap(0, Ordering::Relaxed);
+            let dir = shared
+                .config
+                .storage_dir
+                .as_ref()
+                .map(|d| d.display().to_string());
+            shared.bus.emit_with(
+                "metrics:stored",
+                || json!({ "filename": dir, "count": count }),
+            );
+        }
+        Err(e) => shared
+            .bus
+            .emit_with("storage:error", || json!({ "message": e.to_string() })),
+    }
+}
+
+pub(super) fn exposition(shared: &Shared) -> String {
+    let mut families = Vec::new();
+    let mut up = Family::new(
+        "novacron_collector_up",
+        MetricKind::Gauge,
+        "1 when the sub-collector's last reading succeeded.",
+    );
+    {
+        let slots = shared.slots.lock();
+        for s in slots.iter() {
+            families.extend(s.families.iter().cloned());
+            up.push(
+                &[("collector", s.source.name())],
+                if s.status.status == "degraded" {
+                    0.0
+                } else {
+                    1.0
+                },
+            );
+        }
+    }
+    families.extend(shared.js_families.lock().iter().cloned());
+    families.push(up);
+    families.push(Family::single(
+        "novacron_collector_cpu_seconds_total",
+        MetricKind::Counter,
+        "CPU time spent by the collector's sampling thread, seconds.",
+        shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
+    ));
+    render(&families)
+}
+
+/// CPU time of the calling thread, µs.
+pub(super) fn thread_cpu_us() -> u64 {
+    // SAFETY: clock_gettime writes only into the struct we pass.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
