@@ -4,6 +4,7 @@
 
 use thiserror::Error as ThisError;
 
+use crate::bench::BenchError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
@@ -21,6 +22,9 @@ pub enum Error {
     /// Invalid, missing or unreadable profile.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// Invalid benchmark options, unusable target, or a failed or aborted built-in benchmark.
+    #[error(transparent)]
+    Bench(#[from] BenchError),
 }
 
 impl Error {
@@ -31,6 +35,7 @@ impl Error {
             Error::Stats(e) => e.js_kind(),
             Error::Framework(e) => e.js_kind(),
             Error::Profile(e) => e.js_kind(),
+            Error::Bench(e) => e.js_kind(),
         }
     }
 }

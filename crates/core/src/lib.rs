@@ -12,8 +12,10 @@
 //! - [`profiles`]: the nine built-in environment profiles, validation, merge, workload
 //!   tuning and custom profiles on disk.
 //! - [`events`]: the bounded, non-blocking event bus from core threads to the binding.
+//! - [`bench`]: the built-in benchmarks that measure real work (storage, network, HTTP).
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod error;
 pub mod events;
 pub mod framework;
