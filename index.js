@@ -8,12 +8,14 @@
 const { NovaCronPerformanceSystem } = require('./lib/system');
 const { PerformanceBenchmarkingFramework } = require('./lib/framework');
 const { SystemBenchmark, MLEStarBenchmark } = require('./lib/benchmarks');
+const { NetworkStorageBenchmark } = require('./lib/network-storage');
 const profiles = require('./lib/profiles');
 
 module.exports = {
   NovaCronPerformanceSystem,
   PerformanceBenchmarkingFramework,
   SystemBenchmark,
+  NetworkStorageBenchmark,
   MLEStarBenchmark,
   EnvironmentProfileManager: profiles.EnvironmentProfileManager,
   EnvironmentProfile: profiles.EnvironmentProfile,

@@ -7,7 +7,7 @@ test('exports exactly the built components of api-spec §1, none as a placeholde
   assert.deepEqual(Object.keys(perf).sort(), [
     'CloudProfile', 'CustomProfile', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
     'EnvironmentProfileManager', 'HPCProfile', 'MLEStarBenchmark', 'MLInferenceProfile', 'MLTrainingProfile',
-    'NovaCronPerformanceSystem', 'PerformanceBenchmarkingFramework', 'ProductionProfile', 'ProfileOptimizer',
+    'NetworkStorageBenchmark', 'NovaCronPerformanceSystem', 'PerformanceBenchmarkingFramework', 'ProductionProfile', 'ProfileOptimizer',
     'StagingProfile', 'SystemBenchmark', 'TestingProfile',
   ]);
   for (const [name, value] of Object.entries(perf)) {
@@ -19,6 +19,7 @@ test('exports exactly the built components of api-spec §1, none as a placeholde
 test('inheritance matches the original', () => {
   const { EventEmitter } = require('node:events');
   assert.ok(perf.MLEStarBenchmark.prototype instanceof perf.SystemBenchmark);
+  assert.ok(perf.NetworkStorageBenchmark.prototype instanceof perf.SystemBenchmark);
   assert.ok(perf.PerformanceBenchmarkingFramework.prototype instanceof EventEmitter);
   assert.ok(!(perf.NovaCronPerformanceSystem.prototype instanceof EventEmitter));
   for (const n of ['DevelopmentProfile', 'TestingProfile', 'StagingProfile', 'ProductionProfile', 'HPCProfile', 'CloudProfile', 'EdgeProfile', 'MLTrainingProfile', 'MLInferenceProfile', 'CustomProfile']) {

@@ -6,5 +6,6 @@
 mod error;
 mod events;
 mod framework;
+mod network_storage;
 mod profiles;
 mod stats;

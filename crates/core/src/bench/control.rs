@@ -46,7 +46,7 @@ struct Plan {
 pub struct RunControl {
     cancelled: AtomicBool,
     finished: AtomicBool,
-    bus: Option<Arc<EventBus>>,
+    bus: Mutex<Option<Arc<EventBus>>>,
     started: Instant,
     plan: Mutex<Plan>,
 }
@@ -58,7 +58,7 @@ impl RunControl {
         Arc::new(RunControl {
             cancelled: AtomicBool::new(false),
             finished: AtomicBool::new(false),
-            bus,
+            bus: Mutex::new(bus),
             started: now,
             plan: Mutex::new(Plan {
                 total_ms: 0.0,
@@ -121,9 +121,20 @@ impl RunControl {
 
     /// Emits the current progress (no-op without listeners).
     pub fn report(&self) {
-        if let Some(bus) = &self.bus {
+        let bus = self.bus.lock().clone();
+        if let Some(bus) = bus {
             bus.emit_with(PROGRESS_EVENT, || self.progress());
         }
+    }
+
+    /// Sends progress to `bus` from now on.
+    pub fn set_bus(&self, bus: Arc<EventBus>) {
+        *self.bus.lock() = Some(bus);
+    }
+
+    /// Drops the bus, so that the thread draining it ends once the run is over.
+    pub fn release_events(&self) {
+        self.bus.lock().take();
     }
 
     /// Marks the run finished: the final 100 % event, and the ticker stops.

@@ -160,7 +160,18 @@ impl TestFile {
                 Ok(t)
             }
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                let file = open(0).map_err(io_err)?;
+                // Some file systems (ramfs) create the file before refusing the flag; the
+                // name is ours (pid + counter), so reopening it is safe.
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&path)
+                    .map_err(|e2| {
+                        let _ = std::fs::remove_file(&path);
+                        io_err(e2)
+                    })?;
                 Ok(TestFile {
                     path,
                     file,

@@ -243,13 +243,12 @@ pub fn preflight(opts: &StorageOptions) -> BenchResult<Prepared> {
             format!("at least {unit} bytes (the largest block size × numJobs)"),
         ));
     }
-    if size > target.free_bytes {
+    if let Some(free) = target.free_bytes.filter(|free| size > *free) {
         return Err(BenchError::range(
             "storage.fileSize",
             opts.file_size,
             format!(
-                "at most {} bytes, the free space in {}",
-                target.free_bytes,
+                "at most {free} bytes, the free space in {}",
                 target.directory.display()
             ),
         ));

@@ -52,8 +52,9 @@ pub struct TargetInfo {
     pub logical_block_size: u64,
     /// `sysfs` when read from the device, `assumed` otherwise.
     pub logical_block_source: &'static str,
-    /// Bytes free to an unprivileged writer (statvfs `f_bavail × f_frsize`).
-    pub free_bytes: u64,
+    /// Bytes free to an unprivileged writer (statvfs `f_bavail × f_frsize`); null when
+    /// the file system reports no size (ramfs).
+    pub free_bytes: Option<u64>,
     /// Set when the file system is tmpfs, ramfs, overlay or FUSE: not a disk measurement.
     pub warning: Option<String>,
 }
@@ -107,7 +108,7 @@ pub fn inspect(dir: &Path, field: &str, created: bool) -> BenchResult<TargetInfo
         } else {
             "assumed"
         },
-        free_bytes: free_bytes(dir).unwrap_or(0),
+        free_bytes: free_bytes(dir).ok().flatten(),
         warning,
     })
 }
@@ -198,8 +199,9 @@ fn statfs(dir: &Path) -> std::io::Result<(i64, u64)> {
     }
 }
 
-/// Free bytes for unprivileged writers under `dir`.
-pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+/// Free bytes for unprivileged writers under `dir`; `None` when the file system has no
+/// size (ramfs reports 0 blocks and grows until memory runs out).
+pub fn free_bytes(dir: &Path) -> std::io::Result<Option<u64>> {
     let c = cpath(dir)?;
     // SAFETY: as in `statfs`.
     unsafe {
@@ -207,7 +209,7 @@ pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
         if libc::statvfs(c.as_ptr(), &mut buf) != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(buf.f_bavail as u64 * buf.f_frsize as u64)
+        Ok((buf.f_blocks > 0).then(|| buf.f_bavail as u64 * buf.f_frsize as u64))
     }
 }
 
@@ -235,7 +237,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let info = inspect(dir.path(), "storage.directory", false).unwrap();
         assert!(info.logical_block_size >= 512 && info.logical_block_size.is_power_of_two());
-        assert!(info.free_bytes > 0);
+        assert!(info.free_bytes.unwrap() > 0);
         assert_eq!(
             info.is_flagged(),
             NOT_A_DISK.contains(&info.fs_type.as_str())
