@@ -1,0 +1,219 @@
+'use strict';
+// npm run bench:accuracy — NetworkStorageBenchmark next to the tools operators trust, on
+// this machine, with the same parameters, in one run:
+//   storage: fio (io_uring, O_DIRECT) — 4 KiB random read IOPS at QD 1 and 32, 1 MiB
+//            sequential read and write bandwidth; goal ±10 %.
+//   network: iperf3 — loopback TCP throughput, one stream, 1 s omitted; goal ±10 %.
+//   HTTP:    wrk — closed-loop max throughput at 10 connections against the same server;
+//            goal ≥ 90 %. A 200 ms server stall: our open-loop p99.9 must show it (≥ 200
+//            ms), where wrk's closed-loop p99 hides it (wrk2, which corrects, is not packaged).
+// Installs fio, iperf3 and wrk from Debian's packages when they are missing (needs root).
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { NetworkStorageBenchmark } = require('..');
+const { startPeer } = require('../lib/network-storage');
+
+const GiB = 2 ** 30;
+const STORAGE_MS = { duration: 10_000, rampTime: 2_000 };
+const NET_MS = 10_000;
+const HTTP_CONNECTIONS = 10;
+const STALL_MS = 200;
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureTools() {
+  const missing = ['fio', 'iperf3', 'wrk'].filter((t) => !has(t));
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(', ')} from Debian's packages …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'fio', 'iperf3', 'wrk'], { stdio: 'inherit', env }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    install();
+  }
+  const still = ['fio', 'iperf3', 'wrk'].filter((t) => !has(t));
+  if (still.length) throw new Error(`cannot install ${still.join(', ')} (run as root, or install them: apt-get install -y fio iperf3 wrk)`);
+}
+
+function version(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.split('\n')[0].trim();
+}
+
+function fsType(dir) {
+  return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+}
+
+/** A folder on a block-device file system: the temp folder unless it is memory or a layer. */
+function storageDir() {
+  for (const base of [os.tmpdir(), '/var/tmp']) {
+    if (fs.existsSync(base) && !['tmpfs', 'ramfs', 'overlayfs', 'fuseblk', 'fuse'].includes(fsType(base))) {
+      return fs.mkdtempSync(path.join(base, 'novacron-accuracy-'));
+    }
+  }
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'novacron-accuracy-'));
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- storage: ours and fio ----
+
+async function oursStorage(dir, storage) {
+  const r = await new NetworkStorageBenchmark({ storage: { directory: dir, fileSize: GiB, ...STORAGE_MS, ...storage }, network: false }).run();
+  return r.results.storagePerformance;
+}
+
+function fio(dir, args) {
+  const out = execFileSync('fio', [
+    '--name=accuracy', `--filename=${path.join(dir, 'fio-accuracy.dat')}`, '--size=1g', '--ioengine=io_uring', '--direct=1',
+    '--time_based', `--runtime=${STORAGE_MS.duration / 1000}`, `--ramp_time=${STORAGE_MS.rampTime / 1000}`,
+    '--norandommap', '--randrepeat=0', '--output-format=json', ...args,
+  ], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
+}
+
+const clat = (side, p) => side.clat_ns.percentile[p.toFixed(6)] / 1e6;
+
+async function storageRows(dir) {
+  const rows = [];
+  const random = async (qd) => {
+    const ours = await oursStorage(dir, { pattern: 'randread', queueDepth: qd });
+    const job = ours.iopsPerformance.byQueueDepth[`qd_${qd}`].read;
+    const theirs = fio(dir, ['--rw=randread', '--bs=4k', `--iodepth=${qd}`]);
+    rows.push(row(`4 KiB randread QD${qd} IOPS`, job.read.iops, theirs.read.iops, '±10 %', 0.9, 1.1));
+    rows.push(row(`  clat p50 ms (QD${qd})`, job.read.latency.p50, clat(theirs.read, 50), 'info'));
+    rows.push(row(`  clat p99 ms (QD${qd})`, job.read.latency.p99, clat(theirs.read, 99), 'info'));
+    rows.push(row(`  achieved queue depth (QD${qd})`, job.achievedQueueDepth, null, 'info'));
+    return ours;
+  };
+  const first = await random(1);
+  await random(32);
+  const seqRead = (await oursStorage(dir, { pattern: 'read' })).readPerformance.results.size_1048576;
+  const fioRead = fio(dir, ['--rw=read', '--bs=1m', '--iodepth=1']);
+  rows.push(row('1 MiB seq read MB/s', seqRead.bytesPerSecond / 1e6, fioRead.read.bw_bytes / 1e6, '±10 %', 0.9, 1.1));
+  const seqWrite = (await oursStorage(dir, { pattern: 'write' })).writePerformance.results.size_1048576;
+  const fioWrite = fio(dir, ['--rw=write', '--bs=1m', '--iodepth=1']);
+  rows.push(row('1 MiB seq write MB/s', seqWrite.bytesPerSecond / 1e6, fioWrite.write.bw_bytes / 1e6, '±10 %', 0.9, 1.1));
+  return { rows, conditions: first.conditions };
+}
+
+// ---- network: ours and iperf3 ----
+
+async function networkRows() {
+  const ours = await new NetworkStorageBenchmark({ storage: false, network: { mode: 'tcp', duration: NET_MS, warmup: 1000, streams: 1 } }).run();
+  const port = await freePort();
+  const server = spawn('iperf3', ['-s', '-1', '-p', String(port)], { stdio: 'ignore' });
+  await sleep(300);
+  const out = execFileSync('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(NET_MS / 1000), '-O', '1', '-J'], { encoding: 'utf8' });
+  server.kill();
+  const theirs = JSON.parse(out).end.sum_received.bits_per_second;
+  const t = ours.results.networkPerformance.tcpThroughput;
+  return [row('loopback TCP Gbit/s (receiver)', t.bitsPerSecond / 1e9, theirs / 1e9, '±10 %', 0.9, 1.1)];
+}
+
+// ---- HTTP: ours and wrk ----
+
+async function httpServer(stallAfterMs) {
+  const args = [path.join(__dirname, 'http-server.js')];
+  if (stallAfterMs !== undefined) args.push(String(stallAfterMs), String(STALL_MS));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(d.toString().trim()))));
+  return { url: `http://127.0.0.1:${port}/health`, stop: () => child.kill('SIGTERM') };
+}
+
+/** wrk's value with unit (us, ms, s) in ms. */
+function wrkMs(text) {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2]] : NaN;
+}
+
+function wrk(url, seconds) {
+  const out = execFileSync('wrk', ['-t2', `-c${HTTP_CONNECTIONS}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const max = wrkMs(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(out)[1]);
+  const p99 = wrkMs(/\s99%\s+(\S+)/.exec(out)[1]);
+  return { rps, max, p99 };
+}
+
+async function oursHttp(url, extra) {
+  const r = await new NetworkStorageBenchmark({ storage: false, network: { mode: 'http', url, connections: HTTP_CONNECTIONS, duration: NET_MS, warmup: 1000, ...extra } }).run();
+  return r.results.networkPerformance.http;
+}
+
+async function httpRows() {
+  const rows = [];
+  let srv = await httpServer();
+  const oursNode = (await oursHttp(srv.url)).closedLoop;
+  const wrkNode = wrk(srv.url, NET_MS / 1000);
+  srv.stop();
+  rows.push(row(`HTTP max req/s, Node server, ${HTTP_CONNECTIONS} conn`, oursNode.requestsPerSecond, wrkNode.rps, '≥ 90 %', 0.9, Infinity));
+  const peer = startPeer({ port: 0 });
+  const peerUrl = `http://${peer.address}/health`;
+  const oursPeer = (await oursHttp(peerUrl)).closedLoop;
+  const wrkPeer = wrk(peerUrl, NET_MS / 1000);
+  peer.stop();
+  rows.push(row(`HTTP max req/s, Rust peer server, ${HTTP_CONNECTIONS} conn`, oursPeer.requestsPerSecond, wrkPeer.rps, '≥ 90 %', 0.9, Infinity));
+  // The stall lands 3 s after the first request: inside both measured windows.
+  srv = await httpServer(3000);
+  const open = (await oursHttp(srv.url, { rate: 1000, duration: 5000 })).openLoop;
+  srv.stop();
+  srv = await httpServer(3000);
+  const wrkStall = wrk(srv.url, 6);
+  srv.stop();
+  srv = await httpServer(3000);
+  const closedStall = (await oursHttp(srv.url, { duration: 5000 })).closedLoop;
+  srv.stop();
+  rows.push(row(`stall ${STALL_MS} ms: our open-loop p99.9 ms (1000 req/s)`, open.latency.p999, null, '≥ 200 ms', STALL_MS, Infinity, true));
+  rows.push(row(`stall ${STALL_MS} ms: our open-loop max ms`, open.latency.max, wrkStall.max, 'info (theirs: wrk max)'));
+  rows.push(row(`stall ${STALL_MS} ms: closed-loop p99 ms (ours vs wrk)`, closedStall.latency.p99, wrkStall.p99, 'info: both hide it'));
+  rows.push(row(`stall ${STALL_MS} ms: open-loop achieved req/s`, open.achievedRate, null, 'info'));
+  return rows;
+}
+
+function row(measurement, ours, theirs, goal, lo, hi, absolute = false) {
+  const ratio = theirs ? ours / theirs : null;
+  const value = absolute ? ours : ratio;
+  const met = lo === undefined || value === null ? '' : value >= lo && value <= hi ? 'yes' : 'NO';
+  const fmt = (x) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(4));
+  return { measurement, 'novacron-perf': fmt(ours), reference: fmt(theirs), 'ours/theirs': ratio === null ? '–' : ratio.toFixed(3), goal, met };
+}
+
+async function main() {
+  ensureTools();
+  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name')).split(':')[1].trim();
+  const dir = storageDir();
+  console.log(`novacron-perf accuracy bench — ${new Date().toISOString()}`);
+  console.log(`machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / GiB).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`);
+  console.log(`tools: ${version('fio', ['--version'])}, ${version('iperf3', ['--version'])}, ${version('wrk', ['-v'])}`);
+  console.log(`storage: 1 GiB file in ${dir} (${fsType(dir)}), io_uring, O_DIRECT, ${STORAGE_MS.rampTime / 1000} s ramp + ${STORAGE_MS.duration / 1000} s measured, fio --norandommap --randrepeat=0`);
+  console.log(`network: loopback, ${NET_MS / 1000} s measured, 1 s warm-up/omit; HTTP: ${HTTP_CONNECTIONS} connections, wrk -t2\n`);
+  try {
+    const storage = await storageRows(dir);
+    const t = storage.conditions.target;
+    console.log(`storage target: ${t.fsType} on ${t.device ?? '?'} (logical block ${t.logicalBlockSize} B), engine ${storage.conditions.engine}, direct ${storage.conditions.direct}${t.warning ? `, WARNING: ${t.warning}` : ''}`);
+    const rows = [...storage.rows, ...(await networkRows()), ...(await httpRows())];
+    console.table(rows);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
