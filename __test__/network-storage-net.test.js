@@ -10,7 +10,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { NetworkStorageBenchmark } = require('..');
-const { listeningPorts } = require('./network-storage-helpers');
+const { listeningPorts, threadCount, waitFor } = require('./network-storage-helpers');
 const { spin } = require('./helpers');
 
 /** Bytes received by `lo` since boot (/proc/net/dev). */
@@ -196,4 +196,26 @@ test('CLI peer: a standalone peer serves a remote-style run and stops on SIGTERM
     s.on('error', reject);
   }), /ECONNREFUSED/);
   assert.ok(!listeningPorts().has(port));
+});
+
+test('AbortSignal mid-run: sockets closed, loopback peer stopped, threads joined', async () => {
+  await runNetwork({ mode: 'tcp_rr', duration: 100, warmup: 0 }); // starts libuv's pool threads, which stay
+  const baseThreads = threadCount();
+  const basePorts = listeningPorts();
+  const controller = new AbortController();
+  const reason = new Error('operator pressed stop');
+  const bench = new NetworkStorageBenchmark({ storage: false, network: { mode: 'tcp', duration: 30_000, streams: 2 }, signal: controller.signal });
+  let midRun = null;
+  setTimeout(() => {
+    midRun = { ports: listeningPorts(), threads: threadCount() };
+    controller.abort(reason);
+  }, 600);
+  const t0 = Date.now();
+  await assert.rejects(bench.run(), (e) => e === reason);
+  assert.ok(Date.now() - t0 < 2000, `stopped after ${Date.now() - t0} ms`);
+  const peerPorts = [...midRun.ports].filter((p) => !basePorts.has(p));
+  assert.equal(peerPorts.length, 1, 'the loopback peer listened mid-run');
+  assert.ok(midRun.threads >= baseThreads + 4, `threads mid-run ${midRun.threads} vs ${baseThreads}`);
+  assert.ok(!listeningPorts().has(peerPorts[0]), 'peer port closed');
+  await waitFor(() => threadCount() === baseThreads, 2000, () => `threads ${threadCount()} vs ${baseThreads}`);
 });

@@ -5,8 +5,9 @@
 //            sequential read and write bandwidth; goal ±10 %.
 //   network: iperf3 — loopback TCP throughput, one stream, 1 s omitted; goal ±10 %.
 //   HTTP:    wrk — closed-loop max throughput at 10 connections against the same server;
-//            goal ≥ 90 %. A 200 ms server stall: our open-loop p99.9 must show it (≥ 200
-//            ms), where wrk's closed-loop p99 hides it (wrk2, which corrects, is not packaged).
+//            goal ≥ 90 %. A 200 ms server stall: our open loop (wrk2's method; wrk2 is not
+//            packaged) must show it in max, p99.9 and p99; wrk 4 corrects its closed-loop
+//            histogram after the fact (stats_correct), so its p99 is shown beside ours.
 // Installs fio, iperf3 and wrk from Debian's packages when they are missing (needs root).
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -80,7 +81,12 @@ async function oursStorage(dir, storage) {
   return r.results.storagePerformance;
 }
 
+/**
+ * Runs fio on a freshly laid-out file, as ours runs on a freshly written one: on a virtual
+ * disk the host's cache favours recently written blocks, so both must start alike.
+ */
 function fio(dir, args) {
+  fs.rmSync(path.join(dir, 'fio-accuracy.dat'), { force: true });
   const out = execFileSync('fio', [
     '--name=accuracy', `--filename=${path.join(dir, 'fio-accuracy.dat')}`, '--size=1g', '--ioengine=io_uring', '--direct=1',
     '--time_based', `--runtime=${STORAGE_MS.duration / 1000}`, `--ramp_time=${STORAGE_MS.rampTime / 1000}`,
@@ -218,7 +224,8 @@ async function httpRows() {
   rows.push(row(`stall ${STALL_MS} ms, open loop ${rate} req/s: max ms`, open.latency.max, wrkStall.max, `≥ ${STALL_MS} ms (ref: wrk max)`, STALL_MS, Infinity, true));
   rows.push(row(`  open-loop p99.9 ms`, open.latency.p999, null, `≥ ${STALL_MS} ms`, STALL_MS, Infinity, true));
   rows.push(row(`  open-loop p99 ms (${((half / (rate * 5)) * 100).toFixed(0)} % of requests were due in the stall's first half)`, open.latency.p99, null, `≥ ${STALL_MS / 2} ms`, STALL_MS / 2, Infinity, true));
-  rows.push(row(`  closed-loop p99 ms, ours vs wrk (uncorrected)`, closed.latency.p99, wrkStall.p99, 'info'));
+  rows.push(row(`  open-loop p99 ms vs wrk's p99 (wrk corrects after the fact: stats_correct)`, open.latency.p99, wrkStall.p99, 'info'));
+  rows.push(row(`  our closed-loop p99 ms (uncorrected, labelled so)`, closed.latency.p99, null, 'info'));
   rows.push(row(`  open loop achieved req/s`, open.achievedRate, null, `${rate}`, rate * 0.99, Infinity, true));
   return rows;
 }
