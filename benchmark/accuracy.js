@@ -245,7 +245,7 @@ async function main() {
   console.log(`novacron-perf accuracy bench — ${new Date().toISOString()}`);
   console.log(`machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / GiB).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`);
   console.log(`tools: ${version('fio', ['--version'])}, ${version('iperf3', ['--version'])}, ${version('wrk', ['-v'])}`);
-  console.log(`storage: 1 GiB file in ${dir} (${fsType(dir)}), io_uring, O_DIRECT, ${STORAGE_MS.rampTime / 1000} s ramp + ${STORAGE_MS.duration / 1000} s measured, fio --norandommap --randrepeat=0`);
+  console.log(`storage: 1 GiB file in a new folder under ${dir.startsWith('/var/tmp') ? '/var/tmp' : 'the temp folder'} (${fsType(dir)}), io_uring, O_DIRECT, ${STORAGE_MS.rampTime / 1000} s ramp + ${STORAGE_MS.duration / 1000} s measured, fio --norandommap --randrepeat=0`);
   console.log(`network: loopback, ${NET_MS / 1000} s measured, 1 s warm-up (iperf3 -O 1); HTTP: ${HTTP_CONNECTIONS} connections, wrk -t2, ${NET_MS / 1000} s`);
   console.log(`each comparison: median of ${ROUNDS} rounds, ours and the reference alternating which runs first`);
   console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
