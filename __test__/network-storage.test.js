@@ -30,9 +30,15 @@ function diskReads(dir) {
 test('random reads with O_DIRECT reach the disk: our IOPS are backed by /proc/diskstats', async (t) => {
   const dir = tempDir(t);
   const bench = new NetworkStorageBenchmark({ storage: { ...SMALL, directory: dir, pattern: 'randread', queueDepth: 4 } });
+  const progress = [];
+  bench.on('progress', (p) => progress.push(p));
   const before = diskReads(dir);
   const r = await bench.run();
   const after = diskReads(dir);
+  await new Promise((resolve) => setImmediate(resolve));
+  const phases = progress.map((p) => p.phase);
+  assert.ok(phases.includes('storage:prepare') && phases.includes('storage:randread bs=4096 qd=4'), `phases ${phases}`);
+  assert.ok(progress.every((p, i) => p.percent >= 0 && p.percent <= 100 && (i === 0 || p.percent >= progress[i - 1].percent)), 'percent grows within 0–100');
   assert.equal(r.success, true);
   const sp = r.results.storagePerformance;
   const iops = sp.iopsPerformance;
