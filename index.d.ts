@@ -463,7 +463,8 @@ export interface NetworkPerformance {
   requestResponse: {
     latency: BenchLatency | null; latencyKind: 'rtt'; transactionsPerSecond: number; transactions: number; connectLatency: number;
     messageSize: number; inFlight: 1; nodelay: true; durationMs: number; warmupMs: number; errors: number; firstError: string | null;
-    connectionRate: { connectionsPerSecond: number; connections: number; connectLatency: BenchLatency | null; failures: number; firstError: string | null; durationMs: number; close: string };
+    /** Connect + one request/response + reset, back to back (netperf TCP_CRR-style); `connectLatency` times connect() alone. */
+    connectionRate: { connectionsPerSecond: number; connections: number; connectLatency: BenchLatency | null; cycleLatency: BenchLatency | null; cycle: string; failures: number; firstError: string | null; durationMs: number };
   } | Skipped;
   udp: {
     targetBitsPerSecond: number; bitsPerSecond: number; packetSize: number; sentPackets: number; receivedPackets: number;

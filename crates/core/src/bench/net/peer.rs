@@ -196,6 +196,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     };
     let mut words = first.split_whitespace();
     match (words.next(), words.next(), words.next()) {
+        (Some(MAGIC), Some("PROBE"), None) => write_all(&mut writer, b"OK\n", shared),
         (Some(MAGIC), Some("HELLO"), None) => {
             write_all(&mut writer, format!("{HELLO_REPLY}\n").as_bytes(), shared)
         }

@@ -6,6 +6,7 @@
 //! | `NCP1 CONTROL` | a test: answers `OK <id>`, then `MARK`, `END`, `UDP` commands |
 //! | `NCP1 SINK <id>` | bytes that the peer counts for test `<id>` (receiver side, rule N1) |
 //! | `NCP1 ECHO <size>` | answers `OK`, then echoes `<size>`-byte messages (netperf TCP_RR) |
+//! | `NCP1 PROBE` | answers `OK` (connection setup rate, netperf TCP_CRR-style) |
 //! | `GET /… HTTP/1.1` | a minimal HTTP/1.1 responder (`200 {"status":"ok"}`, keep-alive) |
 //!
 //! UDP datagrams to the same port carry [`UdpHeader`]: test id, sequence number and the
