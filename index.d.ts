@@ -132,7 +132,7 @@ export interface MetricStats { min: number; max: number; avg: number; median: nu
 export type FrameworkEvent =
   | 'framework:ready' | 'framework:initialized' | 'benchmark:registered' | 'benchmark:started' | 'benchmark:completed'
   | 'benchmark:failed' | 'suite:completed' | 'optimizer:registered' | 'optimization:started' | 'optimization:completed'
-  | 'optimization:failed' | 'metrics:collected' | 'framework:shutdown';
+  | 'optimization:failed' | 'metrics:collected' | 'framework:shutdown' | 'benchmark:progress';
 
 /** Registry, runs with timeout and cancellation, suites, result files and system sampling. */
 export class PerformanceBenchmarkingFramework extends EventEmitter {
@@ -446,4 +446,195 @@ export class CustomMetricsCollector {
   addMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string> }): void;
   removeMetric(name: string): boolean;
   registerCollect(name: string, fn: () => number | { value: number; labels?: Record<string, string> } | Promise<number | { value: number; labels?: Record<string, string> }>): void;
+}
+
+// ---- NetworkStorageBenchmark (registry name 'network_storage') ----
+
+/** Latency summary of the built-in benchmarks: ms, from an HDR histogram (3 significant digits). */
+export interface BenchLatency {
+  min: number; max: number; avg: number; stddev: number;
+  p50: number; p90: number; p95: number; p99: number; p999: number; p9999: number;
+  /** Measured operations (warm-up and ramp excluded). */
+  samples: number;
+  /** Values above 10 minutes, recorded as 10 minutes. */
+  clamped: number;
+  unit: 'ms'; source: string;
+}
+
+/** A sub-result that could not be measured. */
+export interface Unavailable { status: 'unavailable'; reason: string; hint: string }
+/** A sub-result that was not requested. */
+export interface Skipped { status: 'skipped'; reason: string }
+/** A recommendation derived from the measured numbers. */
+export interface BenchRecommendation { type: string; severity: 'high' | 'medium' | 'low' | 'info'; message: string }
+
+/** `storage` options (sizes in bytes, times in ms). With `pattern`, only that job runs. */
+export interface StorageOptions {
+  /** Existing, writable folder (default: a new folder under $TMPDIR or /var/tmp, on a disk file system). */
+  directory?: string;
+  /** Test file size (default 1 GiB), rounded down to whole blocks per job. */
+  fileSize?: number;
+  /** Block size (default 1 MiB sequential, 4 KiB random); a multiple of the logical block with O_DIRECT. */
+  blockSize?: number;
+  pattern?: 'read' | 'write' | 'randread' | 'randwrite' | 'randrw';
+  /** Reads in % for randrw (default 70). */
+  rwmixread?: number;
+  /** O_DIRECT (default true). */
+  direct?: boolean;
+  /** Measured time per job (default 5000). */
+  duration?: number;
+  /** Ramp per job, excluded (default 1000). */
+  rampTime?: number;
+  /** Outstanding I/Os (default 1; the suite sweeps 1, 4, 16, 32). */
+  queueDepth?: number;
+  /** Independent workers, each on its own region (default 1). */
+  numJobs?: number;
+  /** Force an engine (default io_uring when the kernel allows it, else psync). */
+  engine?: 'io_uring' | 'psync';
+}
+
+/** `network` options (times in ms). With `mode`, only that test runs. */
+export interface NetworkOptions {
+  mode?: 'tcp' | 'tcp_rr' | 'udp' | 'http';
+  /** Host of a `novacron-perf peer` (default: a peer started on loopback for the run). */
+  host?: string;
+  /** Its port (default 5301). */
+  port?: number;
+  /** Measured time per test (defaults: tcp 5000, tcp_rr 3000, connect 2000, udp 3000, http 3000). */
+  duration?: number;
+  /** Warm-up per test, excluded (defaults: tcp 1000, tcp_rr 500, http 500). */
+  warmup?: number;
+  /** Parallel TCP streams (default 1). */
+  streams?: number;
+  /** http:// URL to load (default: the peer's /health). */
+  url?: string;
+  /** Open-loop rate, requests/s (suite default: half the closed-loop maximum). */
+  rate?: number;
+  /** HTTP connections (default 10). */
+  connections?: number;
+  /** Connect timeout for the peer and the URL (default 3000). */
+  connectTimeout?: number;
+  /** UDP target rate, bits/s (default 10e6). */
+  bandwidth?: number;
+  /** UDP datagram size, bytes (default 1400). */
+  packetSize?: number;
+  /** TCP_RR message size, bytes (default 1). */
+  messageSize?: number;
+  /** HTTP request timeout (default 2000). */
+  timeout?: number;
+}
+
+/** NetworkStorageBenchmark options: `false` turns a part off. */
+export interface NetworkStorageOptions extends BenchmarkOptions {
+  storage?: false | StorageOptions;
+  network?: false | NetworkOptions;
+}
+
+/** Figures of one direction of a storage job. */
+export interface StorageDirection { iops: number; bytesPerSecond: number; mbps: number; operations: number; bytes: number; latency: BenchLatency | null }
+
+/** One storage job, with the conditions it ran under. */
+export interface StorageJob {
+  pattern: NonNullable<StorageOptions['pattern']>; blockSize: number; queueDepth: number;
+  /** Mean I/Os in flight over the window (measured). */
+  achievedQueueDepth: number;
+  numJobs: number; engine: 'io_uring' | 'psync'; direct: boolean; fileSize: number;
+  rampTimeMs: number; durationMs: number; iops: number; bytesPerSecond: number;
+  /** MiB/s: bytesPerSecond / 2^20. */
+  mbps: number;
+  latency: BenchLatency | null;
+  throughput: { operationsPerSecond: number; totalOperations: number; totalTime: number; avgOperationTime: number | null; operations: []; truncated: boolean };
+  intervals: { periodMs: number; samples: number; iopsMin: number; iopsMax: number; iopsMean: number; iopsStddev: number } | null;
+  errors: { count: number; first: string | null };
+  read?: StorageDirection; write?: StorageDirection; rwmixread?: number;
+}
+
+/** `results.storagePerformance`. */
+export interface StoragePerformance {
+  readPerformance: { results: Record<string, StorageJob>; mbps: number; recommendations: BenchRecommendation[] } | Skipped;
+  writePerformance: { results: Record<string, StorageJob>; mbps: number; recommendations: BenchRecommendation[] } | Skipped;
+  iopsPerformance: {
+    readIOPS: number | null; writeIOPS: number | null; queueDepth: number; numJobs: number; blockSize: number;
+    direct: boolean; engine: 'io_uring' | 'psync';
+    latency: { read: BenchLatency | null; write: BenchLatency | null };
+    byQueueDepth: Record<string, { readIOPS: number | null; writeIOPS: number | null; read?: StorageJob; write?: StorageJob }>;
+    recommendations: BenchRecommendation[];
+  } | Skipped;
+  fsyncLatency: { latency: BenchLatency | null; writeLatency: BenchLatency | null; operationsPerSecond: number; totalOperations: number; blockSize: number; sync: string; direct: false; rampTimeMs: number; durationMs: number } | Skipped;
+  conditions: {
+    target: { directory: string; created: boolean; fsType: string; fsBlockSize: number; device: string | null; logicalBlockSize: number; logicalBlockSource: 'sysfs' | 'assumed'; freeBytes: number | null; warning: string | null };
+    fileSize: number; direct: boolean; directReason: string | null; pageCachePossible: boolean;
+    engine: 'io_uring' | 'psync'; engineReason: string | null;
+    preconditioning: { written: string; durationMs: number }; latencyKind: string;
+  };
+  recommendations: BenchRecommendation[];
+}
+
+/** One HTTP load run. */
+export interface HttpRunResult {
+  url: string; mode: 'closed-loop' | 'open-loop'; connections: number; keepAlive: true;
+  durationMs: number; warmupMs: number; timeoutMs: number; requests: number; requestsPerSecond: number;
+  latency: BenchLatency | null;
+  errors: { connect: number; read: number; write: number; timeout: number; status4xx: number; status5xx: number; total: number; first: string | null };
+  errorRate: number; retries: number; connectionsOpened: number; coordinatedOmission: string;
+  /** Open loop only. */
+  targetRate?: number; achievedRate?: number; scheduled?: number; rateNotAchieved?: boolean; scheduleLag?: BenchLatency | null;
+}
+
+/** TCP throughput, measured at the receiver. */
+export interface TcpThroughput {
+  bitsPerSecond: number; bytesPerSecond: number; mbps: number; receiverBytes: number; receiverDurationMs: number;
+  senderBytes: number; retransmits: number | null; streams: number; durationMs: number; warmupMs: number; writeSize: number; measuredAt: 'receiver';
+}
+
+/** `results.networkPerformance`. */
+export interface NetworkPerformance {
+  peer: { address: string; kind: string } | null;
+  latency: { latency: BenchLatency | null; latencyKind: 'rtt'; connectLatency: number; source: string; recommendations: BenchRecommendation[] } | Skipped;
+  throughput: { results: { tcp: TcpThroughput }; bitsPerSecond: number; mbps: number; recommendations: BenchRecommendation[] } | Skipped;
+  reliability: {
+    successRate: number; totalRequests: number; successCount: number; failureCount: number; errorRate: number;
+    timeouts: number; timeoutRate: number; retries: number; errorsByKind: Record<string, HttpRunResult['errors']>; source: string;
+    recommendations: BenchRecommendation[];
+  } | Skipped;
+  tcpThroughput: TcpThroughput | Skipped;
+  requestResponse: {
+    latency: BenchLatency | null; latencyKind: 'rtt'; transactionsPerSecond: number; transactions: number; connectLatency: number;
+    messageSize: number; inFlight: 1; nodelay: true; durationMs: number; warmupMs: number; errors: number; firstError: string | null;
+    /** Connect + one request/response + reset, back to back (netperf TCP_CRR-style); `connectLatency` times connect() alone. */
+    connectionRate: { connectionsPerSecond: number; connections: number; connectLatency: BenchLatency | null; cycleLatency: BenchLatency | null; cycle: string; failures: number; firstError: string | null; durationMs: number };
+  } | Skipped;
+  udp: {
+    targetBitsPerSecond: number; bitsPerSecond: number; packetSize: number; sentPackets: number; receivedPackets: number;
+    lostPackets: number; lostPercent: number; outOfOrder: number; jitterMs: number; jitterMethod: string; sendErrors: number;
+    maxSendLagMs: number; durationMs: number; recommendations: BenchRecommendation[];
+  } | Skipped;
+  http: { url: string | null; closedLoop: HttpRunResult | Skipped; openLoop: HttpRunResult | Skipped; recommendations: BenchRecommendation[] } | Unavailable | Skipped;
+}
+
+/** What `NetworkStorageBenchmark#run` resolves to. */
+export interface NetworkStorageResult {
+  success: true; timestamp: number;
+  results: {
+    storagePerformance: StoragePerformance | Skipped;
+    networkPerformance: NetworkPerformance | Skipped;
+    ioMixedWorkload: (StorageJob & { description: string; recommendations: BenchRecommendation[] }) | Skipped;
+    units: Record<string, string>;
+    environment: { cpuModel: string | null; cores: number | null; kernel: string | null };
+  };
+}
+
+/** A `progress` event. */
+export interface BenchProgress { phase: string; percent: number; elapsedMs: number }
+
+/** Storage, network and HTTP measured like fio, iperf3/netperf and wrk/wrk2; also an EventEmitter (`progress`). */
+export class NetworkStorageBenchmark extends SystemBenchmark {
+  constructor(config?: NetworkStorageOptions & { framework?: PerformanceBenchmarkingFramework; signal?: AbortSignal });
+  options: { storage?: false | StorageOptions; network?: false | NetworkOptions };
+  run(): Promise<NetworkStorageResult>;
+  on(event: 'progress', listener: (p: BenchProgress) => void): this;
+  once(event: 'progress', listener: (p: BenchProgress) => void): this;
+  off(event: 'progress', listener: (p: BenchProgress) => void): this;
+  emit(event: 'progress', p: BenchProgress): boolean;
+  listenerCount(event: 'progress'): number;
 }

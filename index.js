@@ -8,6 +8,7 @@
 const { NovaCronPerformanceSystem } = require('./lib/system');
 const { PerformanceBenchmarkingFramework } = require('./lib/framework');
 const { SystemBenchmark, MLEStarBenchmark } = require('./lib/benchmarks');
+const { NetworkStorageBenchmark } = require('./lib/network-storage');
 const profiles = require('./lib/profiles');
 const metrics = require('./lib/metrics');
 
@@ -15,6 +16,7 @@ module.exports = {
   NovaCronPerformanceSystem,
   PerformanceBenchmarkingFramework,
   SystemBenchmark,
+  NetworkStorageBenchmark,
   MLEStarBenchmark,
   PerformanceMetricsCollector: metrics.PerformanceMetricsCollector,
   SystemMetricsCollector: metrics.SystemMetricsCollector,

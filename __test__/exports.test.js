@@ -8,7 +8,7 @@ test('exports exactly the built components of api-spec §1, none as a placeholde
     'ApplicationMetricsCollector', 'CloudProfile', 'CustomMetricsCollector', 'CustomProfile',
     'DatabaseMetricsCollector', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
     'EnvironmentProfileManager', 'HPCProfile', 'MLEStarBenchmark', 'MLInferenceProfile', 'MLTrainingProfile',
-    'MLWorkflowMetricsCollector', 'NetworkMetricsCollector', 'NovaCronPerformanceSystem',
+    'MLWorkflowMetricsCollector', 'NetworkMetricsCollector', 'NetworkStorageBenchmark', 'NovaCronPerformanceSystem',
     'PerformanceBenchmarkingFramework', 'PerformanceMetricsCollector', 'ProductionProfile', 'ProfileOptimizer',
     'StagingProfile', 'SystemBenchmark', 'SystemMetricsCollector', 'TestingProfile',
   ]);
@@ -21,6 +21,7 @@ test('exports exactly the built components of api-spec §1, none as a placeholde
 test('inheritance matches the original', () => {
   const { EventEmitter } = require('node:events');
   assert.ok(perf.MLEStarBenchmark.prototype instanceof perf.SystemBenchmark);
+  assert.ok(perf.NetworkStorageBenchmark.prototype instanceof perf.SystemBenchmark);
   assert.ok(perf.PerformanceBenchmarkingFramework.prototype instanceof EventEmitter);
   assert.ok(!(perf.NovaCronPerformanceSystem.prototype instanceof EventEmitter));
   assert.ok(perf.PerformanceMetricsCollector.prototype instanceof EventEmitter);

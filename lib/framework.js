@@ -9,8 +9,11 @@ const { EventEmitter } = require('node:events');
 const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
+const { NetworkStorageBenchmark, REGISTRY_NAME: NETWORK_STORAGE } = require('./network-storage');
 
 const DAY_MS = 86_400_000;
+/** Built-in benchmarks every framework has (api-spec §3.2 registry names). */
+const DEFAULT_BENCHMARKS = { [NETWORK_STORAGE]: NetworkStorageBenchmark };
 /** Events that originate in core threads and cross the native bridge. */
 const CORE_EVENTS = new Set(['metrics:collected']);
 /** How long a timed-out benchmark gets to finish its cleanup after the abort. */
@@ -45,8 +48,8 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
       ...config,
     };
     validateConfig(this.config);
-    /** Registered benchmark classes by name. */
-    this.benchmarks = new Map();
+    /** Registered benchmark classes by name (the built-in ones from the start). */
+    this.benchmarks = new Map(Object.entries(DEFAULT_BENCHMARKS));
     /** Registered optimizer classes by name. */
     this.optimizers = new Map();
     /** Unused by the framework; kept for API compatibility. */
@@ -84,8 +87,15 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     }
   }
 
-  /** Built-in benchmarks register here as their issues land; emits `framework:ready`. */
+  /**
+   * (Re)installs the built-in benchmarks (api-spec §3.2) that are missing and emits
+   * `framework:ready`. They are present from construction on, without
+   * `benchmark:registered` events; a user registration under the same name wins.
+   */
   registerDefaultBenchmarks() {
+    for (const [name, benchmarkClass] of Object.entries(DEFAULT_BENCHMARKS)) {
+      if (!this.benchmarks.has(name)) this.benchmarks.set(name, benchmarkClass);
+    }
     this.emit('framework:ready');
   }
 

@@ -7,5 +7,6 @@ mod collector;
 mod error;
 mod events;
 mod framework;
+mod network_storage;
 mod profiles;
 mod stats;

@@ -7,6 +7,8 @@ import {
   ProfileOptimizer,
   LatencyStats,
   PerformanceMetricsCollector,
+  NetworkStorageBenchmark,
+  NetworkStorageResult,
 } from '../..';
 
 async function quickStart(): Promise<void> {
@@ -66,7 +68,6 @@ async function apiReference(): Promise<void> {
   await perfSystem.stop();
 }
 
-void [quickStart, customProfile, customBenchmark, apiReference];
 
 async function metricsHistory(): Promise<void> {
   const collector = new PerformanceMetricsCollector({ collectionInterval: 1000, databases: ['postgres://postgres@127.0.0.1/test'] });
@@ -80,3 +81,36 @@ async function metricsHistory(): Promise<void> {
   void [url, cpu.length, hourly.length, text];
   await collector.stop();
 }
+
+async function networkStorage(): Promise<void> {
+  // A remote host running `npx novacron-perf peer --port 5301 --bind 0.0.0.0`.
+  const remote = new NetworkStorageBenchmark({ storage: false, network: { host: '10.0.0.12', port: 5301, streams: 4 } });
+  remote.on('progress', ({ phase, percent }) => console.log(phase, percent.toFixed(0)));
+  const r: NetworkStorageResult = await remote.run();
+  const np = r.results.networkPerformance;
+  if (!('status' in np) && !('status' in np.tcpThroughput)) console.log(np.tcpThroughput.bitsPerSecond / 1e9, 'Gbit/s');
+
+  // An HTTP endpoint: closed loop at 16 connections, then open loop at 2000 req/s.
+  const framework = new PerformanceBenchmarkingFramework();
+  const closed = await framework.runBenchmark<NetworkStorageResult['results']>('network_storage', {
+    storage: false,
+    network: { mode: 'http', url: 'http://api.novacron.local:8080/health', connections: 16, duration: 30000 },
+  });
+  const open = await new NetworkStorageBenchmark({
+    storage: false,
+    network: { mode: 'http', url: 'http://api.novacron.local:8080/health', rate: 2000, connections: 16, duration: 30000 },
+  }).run();
+  const http = open.results.networkPerformance;
+  if (!('status' in http) && !('status' in http.http) && !('status' in http.http.openLoop)) {
+    console.log(http.http.openLoop.latency?.p999, http.http.openLoop.achievedRate);
+  }
+
+  // Storage on the disk that will hold VM images.
+  const disk = await new NetworkStorageBenchmark({ storage: { directory: '/var/lib/novacron/images', pattern: 'randread', queueDepth: 32 }, network: false }).run();
+  const sp = disk.results.storagePerformance;
+  if (!('status' in sp) && !('status' in sp.iopsPerformance)) console.log(sp.iopsPerformance.readIOPS);
+  void closed;
+  await framework.shutdown();
+}
+
+void [quickStart, customProfile, customBenchmark, apiReference, networkStorage, metricsHistory];

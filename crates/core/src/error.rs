@@ -5,6 +5,7 @@
 use thiserror::Error as ThisError;
 
 use crate::collect::CollectError;
+use crate::bench::BenchError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
@@ -29,6 +30,9 @@ pub enum Error {
     /// History store failure: bad input, read-only folder, full disk, corrupt database.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Invalid benchmark options, unusable target, or a failed or aborted built-in benchmark.
+    #[error(transparent)]
+    Bench(#[from] BenchError),
 }
 
 impl Error {
@@ -41,6 +45,7 @@ impl Error {
             Error::Profile(e) => e.js_kind(),
             Error::Collect(e) => e.js_kind(),
             Error::Store(e) => e.js_kind(),
+            Error::Bench(e) => e.js_kind(),
         }
     }
 }

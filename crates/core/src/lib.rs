@@ -14,8 +14,13 @@
 //! - [`events`]: the bounded, non-blocking event bus from core threads to the binding.
 //! - [`store`]: the embedded time-series history store (compressed chunks in SQLite, rollups,
 //!   retention).
+//! - [`collect`]: the metrics collector's sources (system, GPU, process, databases, network,
+//!   pushed ML and custom values) sampled on one clock into the store.
+//! - [`prometheus`]: the text exposition format and the `/metrics` listener.
+//! - [`bench`]: the built-in benchmarks that measure real work (storage, network, HTTP).
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod collect;
 pub mod error;
 pub mod events;

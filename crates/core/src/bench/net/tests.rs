@@ -1,0 +1,192 @@
+//! Loopback tests of the peer and the clients measured against it.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::*;
+use crate::bench::control::RunControl;
+use crate::bench::http::{self, load::LoadSpec, UrlCheck};
+
+fn loopback_peer() -> Peer {
+    Peer::start("127.0.0.1:0".parse().unwrap()).unwrap()
+}
+
+/// Bytes received by the loopback interface, from /proc/net/dev.
+fn lo_rx_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/dev").unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("lo:"))
+        .unwrap();
+    line.split_once(':')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn throughput_is_counted_at_the_receiver_and_matches_the_interface() {
+    let peer = loopback_peer();
+    let ctl = RunControl::new(None);
+    let before = lo_rx_bytes();
+    let t = tcp::run(
+        peer.local_addr(),
+        2,
+        Duration::from_millis(100),
+        Duration::from_millis(400),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    let moved = lo_rx_bytes() - before;
+    assert!(t.receiver_bytes > 0 && t.bits_per_second > 1e8, "{t:?}");
+    // Everything the peer counted crossed lo (plus headers and warm-up traffic).
+    assert!(
+        moved >= t.receiver_bytes,
+        "lo {moved} < counted {}",
+        t.receiver_bytes
+    );
+    assert!(
+        (t.receiver_duration_ms - 400.0).abs() < 50.0,
+        "{}",
+        t.receiver_duration_ms
+    );
+    // Sender and receiver agree within the data in flight (socket buffers, a few MB).
+    let diff = t.sender_bytes.abs_diff(t.receiver_bytes) as f64;
+    assert!(
+        diff < 0.2 * t.receiver_bytes as f64 + 16e6,
+        "sender {} receiver {}",
+        t.sender_bytes,
+        t.receiver_bytes
+    );
+    peer.stop();
+}
+
+#[test]
+fn rr_connect_and_udp_against_the_peer() {
+    let peer = loopback_peer();
+    let addr = peer.local_addr();
+    let ctl = RunControl::new(None);
+    let r = rr::run(
+        addr,
+        1,
+        Duration::from_millis(50),
+        Duration::from_millis(300),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    let s = r.rtt.summary().unwrap();
+    assert!(
+        r.transactions() > 100 && s.min > 0.0 && s.p50 < 5.0,
+        "{s:?}"
+    );
+    // Little's law with one transaction in flight: mean RTT × rate ≈ 1.
+    let little = s.avg / 1e3 * (r.transactions() as f64 / 0.3);
+    assert!((0.8..=1.05).contains(&little), "{little}");
+    let c = rr::connect_rate(
+        addr,
+        Duration::from_millis(200),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    assert!(c["connections"].as_u64().unwrap() > 10, "{c}");
+    let u = udp::run(
+        addr,
+        5e6,
+        1000,
+        Duration::from_millis(300),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    let sent = u["sentPackets"].as_u64().unwrap();
+    // 5 Mbit/s of 1000-byte datagrams for 0.3 s is 187.5 datagrams.
+    assert!((170..=190).contains(&sent), "{u}");
+    assert_eq!(
+        u["receivedPackets"].as_u64().unwrap() + u["lostPackets"].as_u64().unwrap(),
+        sent
+    );
+    peer.stop();
+}
+
+#[test]
+fn stopping_the_peer_closes_its_port_and_joins_its_threads() {
+    let peer = loopback_peer();
+    let addr = peer.local_addr();
+    let idle = TcpStream::connect(addr).unwrap(); // a connection that never sends a line
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(peer.connections(), 1);
+    let t = Instant::now();
+    peer.stop();
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    drop(idle);
+    assert!(TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err());
+    // The port is free again.
+    TcpListener::bind(addr).unwrap();
+}
+
+#[test]
+fn unreachable_peer_and_url_fail_fast_naming_host_and_port() {
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed again
+    let o = NetworkOptions::parse(
+        &json!({ "host": "127.0.0.1", "port": free.port(), "mode": "tcp", "connectTimeout": 500 }),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let e = preflight(&o).unwrap_err().to_string();
+    assert!(t.elapsed() < Duration::from_millis(700));
+    assert!(
+        e.contains(&format!("host 127.0.0.1, port {}", free.port())),
+        "{e}"
+    );
+    let url = format!("http://127.0.0.1:{}/x", free.port());
+    let o = NetworkOptions::parse(&json!({ "url": url, "mode": "http" })).unwrap();
+    let e = preflight(&o).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("host 127.0.0.1 port {}", free.port())),
+        "{e}"
+    );
+    let e = NetworkOptions::parse(&json!({ "url": "::nope" })).unwrap_err();
+    assert_eq!(e.js_kind(), "TypeError");
+}
+
+#[test]
+fn open_loop_rate_is_kept_against_the_peer_http_responder() {
+    let peer = loopback_peer();
+    let url = format!("http://{}/health", peer.local_addr());
+    let UrlCheck::Usable(target) = http::parse_url(&url, "network.url").unwrap() else {
+        panic!()
+    };
+    let req = target.preflight(Duration::from_secs(1)).unwrap();
+    let ctl = RunControl::new(None);
+    let spec = LoadSpec {
+        connections: 2,
+        warmup: Duration::from_millis(100),
+        duration: Duration::from_millis(500),
+        timeout: Duration::from_secs(1),
+        rate: Some(400.0),
+    };
+    let run = http::run(&target, &req, spec, &ctl).unwrap();
+    assert_eq!(run.stats.failures(), 0, "{:?}", run.stats.first_error);
+    assert_eq!(run.stats.scheduled, 200);
+    assert_eq!(run.stats.ok, 200);
+    let closed = http::run(&target, &req, LoadSpec { rate: None, ..spec }, &ctl).unwrap();
+    assert!(
+        closed.requests_per_second() > 400.0,
+        "{}",
+        closed.requests_per_second()
+    );
+    let _: SocketAddr = req.addr;
+    peer.stop();
+}
