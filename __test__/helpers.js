@@ -4,9 +4,19 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-/** A fresh temporary folder, removed when the test ends. */
+/**
+ * A fresh temporary folder, removed when the test ends and again when the process exits
+ * (a component stopped by a later `after` hook may still write into it, e.g. the sampler
+ * persisting its series on stop).
+ */
+const madeDirs = new Set();
+process.once('exit', () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tempDir(t, prefix = 'novacron-test-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.add(dir);
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
