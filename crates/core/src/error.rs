@@ -4,8 +4,8 @@
 
 use thiserror::Error as ThisError;
 
-use crate::collect::CollectError;
 use crate::bench::BenchError;
+use crate::collect::CollectError;
 use crate::framework::FrameworkError;
 use crate::profiles::ProfileError;
 use crate::stats::StatsError;
