@@ -51,8 +51,10 @@ class LoopDelayProbe {
     const d = this.delays.sort((a, b) => a - b);
     this.delays = [];
     if (d.length === 0) return null;
-    const rank = (p) => d[Math.min(d.length, Math.max(1, Math.ceil((p / 100) * d.length))) - 1];
-    return { p50: rank(50), p99: rank(99), max: d[d.length - 1] };
+    // Microseconds are the timer's real resolution here; more digits only cost storage.
+    const us = (ms) => Math.round(ms * 1000) / 1000;
+    const rank = (p) => us(d[Math.min(d.length, Math.max(1, Math.ceil((p / 100) * d.length))) - 1]);
+    return { p50: rank(50), p99: rank(99), max: us(d[d.length - 1]) };
   }
 }
 
@@ -259,15 +261,15 @@ class ApplicationMetricsCollector {
       eventLoopUtilization: null,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
-      gcPauseMs: this.loopProbe ? this.gcPauseMsInterval : null,
-      gcPauseMsTotal: this.loopProbe ? this.gcPauseMsTotal : null,
+      gcPauseMs: this.loopProbe ? Math.round(this.gcPauseMsInterval * 1000) / 1000 : null,
+      gcPauseMsTotal: this.loopProbe ? Math.round(this.gcPauseMsTotal * 1000) / 1000 : null,
       activeHandles: process.getActiveResourcesInfo().length,
       ...this.readRequests(),
     };
     if (this.loopProbe) {
       out.eventLoopDelay = this.loopProbe.drain();
       const now = performance.eventLoopUtilization();
-      out.eventLoopUtilization = performance.eventLoopUtilization(now, this.elu).utilization;
+      out.eventLoopUtilization = Math.round(performance.eventLoopUtilization(now, this.elu).utilization * 1e4) / 1e4;
       this.elu = now;
       this.gcPauseMsInterval = 0;
     }

@@ -76,7 +76,7 @@ impl Source for ProcessSource {
                 "pid": std::process::id(),
                 "rss": rss,
                 "cpuPercent": cpu_percent,
-                "cpuSeconds": cpu_us as f64 / 1e6,
+                "cpuSeconds": (cpu_us / 1000) as f64 / 1000.0,
                 "threads": threads,
                 "openFds": fds,
             }),

@@ -18,6 +18,12 @@ pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// [`per_second`] rounded to a whole number: for byte rates, where fractions of a byte per
+/// second carry no information and cost the store several bits a sample.
+pub fn rate0(before: u64, now: u64, seconds: f64) -> Option<f64> {
+    per_second(before, now, seconds).map(f64::round)
+}
+
 /// [`per_second`] rounded to two decimals.
 pub fn rate2(before: u64, now: u64, seconds: f64) -> Option<f64> {
     per_second(before, now, seconds).map(round2)

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 
 use super::procfs::{self, CpuTicks, DiskStat, Mount, NetDev, ProcStat, CPU_MODES};
-use super::rates::{percent, rate2, round2};
+use super::rates::{percent, rate0, rate2, round2};
 use super::{Reading, Source};
 use crate::prometheus::{Family, MetricKind::*};
 
@@ -368,10 +368,11 @@ fn disk_row(
     let r = |f: fn(&DiskStat) -> u64, scale: u64| {
         before.and_then(|b| rate2(f(b) * scale, f(d) * scale, secs))
     };
+    let bytes = |f: fn(&DiskStat) -> u64| before.and_then(|b| rate0(f(b) * 512, f(d) * 512, secs));
     json!({
         "device": d.device,
-        "readBytesPerSec": r(|x| x.sectors_read, 512),
-        "writeBytesPerSec": r(|x| x.sectors_written, 512),
+        "readBytesPerSec": bytes(|x| x.sectors_read),
+        "writeBytesPerSec": bytes(|x| x.sectors_written),
         "readIops": r(|x| x.reads, 1),
         "writeIops": r(|x| x.writes, 1),
         // io_ms counts wall milliseconds with I/O in flight: ms per second / 10 = %.
@@ -404,7 +405,8 @@ fn net_row(n: &NetDev, before: Option<&NetDev>, secs: f64, families: &mut Vec<Fa
     let tx = |i: usize| before.and_then(|b| rate2(b.tx[i], n.tx[i], secs));
     json!({
         "device": n.device,
-        "rxBytesPerSec": rx(0), "txBytesPerSec": tx(0),
+        "rxBytesPerSec": before.and_then(|b| rate0(b.rx[0], n.rx[0], secs)),
+        "txBytesPerSec": before.and_then(|b| rate0(b.tx[0], n.tx[0], secs)),
         "rxPacketsPerSec": rx(1), "txPacketsPerSec": tx(1),
         "rxErrorsPerSec": rx(2), "txErrorsPerSec": tx(2),
         "rxDropsPerSec": rx(3), "txDropsPerSec": tx(3),

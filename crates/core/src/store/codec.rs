@@ -13,6 +13,10 @@
 //!     gauges of a system are integral, and two-decimal values (load average) are integral
 //!     at scale 2; they cost a few bits per sample this way instead of the 10 to 30 bits of
 //!     the XOR path.
+//!   - mode 4 / mode 5: the same with a common step `g > 1` (a varint after the scale): the
+//!     first value is written whole and every later change in units of `g`. Byte gauges
+//!     read from page counts (memory, file systems) move in multiples of 4096 or 1024, and
+//!     without the step their changes of a few MiB fall in the 64-bit code word.
 //!   - mode 0: Gorilla XOR of the IEEE bits with the leading/trailing-zero window.
 //!
 //! Integer code words (shared by timestamps and integer values): `0` → 0, `10` + 7 bits,
@@ -34,6 +38,8 @@ const MODE_XOR: u8 = 0;
 const MODE_INT_DELTA: u8 = 1;
 const MODE_INT_DOD: u8 = 2;
 const MODE_TS_DOD: u8 = 3;
+const MODE_INT_DELTA_STEP: u8 = 4;
+const MODE_INT_DOD_STEP: u8 = 5;
 /// Largest integer magnitude the integer path accepts (2^53, exact in an `f64`).
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 const POW10: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
@@ -310,6 +316,91 @@ fn encode_int(vals: &[f64], p: f64, dod: bool) -> Vec<u8> {
     w.finish()
 }
 
+/// The greatest common divisor of the changes between consecutive non-NaN values, as
+/// integers at power `p` (0 when the values never change).
+fn common_step(vals: &[f64], p: f64) -> u64 {
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut g = 0u64;
+    let mut prev: Option<i64> = None;
+    for &v in vals.iter().filter(|v| !v.is_nan()) {
+        let s = (v * p).round() as i64;
+        if let Some(q) = prev {
+            g = gcd(g, s.wrapping_sub(q).unsigned_abs());
+        }
+        prev = Some(s);
+    }
+    g
+}
+
+/// Like `encode_int`, with every change after the first value divided by `g`.
+fn encode_int_step(vals: &[f64], p: f64, dod: bool, g: u64) -> Vec<u8> {
+    let mut w = BitWriter::default();
+    let (mut prev, mut prev_delta) = (None::<i64>, 0i64);
+    for &v in vals {
+        if v.is_nan() {
+            write_nan_code(&mut w);
+            continue;
+        }
+        let s = (v * p).round() as i64;
+        match prev {
+            None => write_int(&mut w, s),
+            Some(q) => {
+                let units = s.wrapping_sub(q) / g as i64;
+                write_int(
+                    &mut w,
+                    if dod {
+                        units.wrapping_sub(prev_delta)
+                    } else {
+                        units
+                    },
+                );
+                prev_delta = units;
+            }
+        }
+        prev = Some(s);
+    }
+    w.finish()
+}
+
+fn decode_int_step(
+    bits: &[u8],
+    n: usize,
+    (scale, g): (u8, u64),
+    dod: bool,
+    out: &mut Vec<f64>,
+) -> Result<(), CodecError> {
+    let p = *POW10
+        .get(scale as usize)
+        .ok_or_else(|| CodecError(format!("decimal scale {scale} (accepted: 0 to 4)")))?;
+    let g = i64::try_from(g).map_err(|_| CodecError(format!("step {g} out of range")))?;
+    let mut r = BitReader::new(bits);
+    let (mut prev, mut prev_delta) = (None::<i64>, 0i64);
+    out.reserve(n);
+    for _ in 0..n {
+        match r.read_int()? {
+            None => out.push(f64::NAN),
+            Some(x) => {
+                let s = match prev {
+                    None => x,
+                    Some(q) => {
+                        let units = if dod { prev_delta.wrapping_add(x) } else { x };
+                        prev_delta = units;
+                        q.wrapping_add(units.wrapping_mul(g))
+                    }
+                };
+                prev = Some(s);
+                out.push(s as f64 / p);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn decode_int(
     bits: &[u8],
     n: usize,
@@ -406,10 +497,29 @@ fn put_section(out: &mut Vec<u8>, mode: u8, scale: Option<u8>, bits: &[u8]) {
     out.extend_from_slice(bits);
 }
 
+fn put_step_section(out: &mut Vec<u8>, mode: u8, scale: u8, g: u64, bits: &[u8]) {
+    out.push(mode);
+    out.push(scale);
+    put_uvarint(out, g);
+    put_uvarint(out, bits.len() as u64);
+    out.extend_from_slice(bits);
+}
+
 fn encode_values(out: &mut Vec<u8>, vals: &[f64]) {
     match integer_scale(vals) {
         Some(scale) => {
             let p = POW10[scale as usize];
+            let g = common_step(vals, p);
+            if g > 1 {
+                let delta = encode_int_step(vals, p, false, g);
+                let dod = encode_int_step(vals, p, true, g);
+                if dod.len() < delta.len() {
+                    put_step_section(out, MODE_INT_DOD_STEP, scale, g, &dod);
+                } else {
+                    put_step_section(out, MODE_INT_DELTA_STEP, scale, g, &delta);
+                }
+                return;
+            }
             let delta = encode_int(vals, p, false);
             let dod = encode_int(vals, p, true);
             if dod.len() < delta.len() {
@@ -471,12 +581,15 @@ pub fn decode_block_into(
     let n = block_len(data)?;
     let mut pos = 1;
     get_uvarint(data, &mut pos)?;
-    let section = |pos: &mut usize| -> Result<(u8, u8, &[u8]), CodecError> {
+    let section = |pos: &mut usize| -> Result<(u8, (u8, u64), &[u8]), CodecError> {
         let mode = *data
             .get(*pos)
             .ok_or_else(|| CodecError("truncated block".into()))?;
         *pos += 1;
-        let scale = if mode == MODE_INT_DELTA || mode == MODE_INT_DOD {
+        let scale = if matches!(
+            mode,
+            MODE_INT_DELTA | MODE_INT_DOD | MODE_INT_DELTA_STEP | MODE_INT_DOD_STEP
+        ) {
             let s = *data
                 .get(*pos)
                 .ok_or_else(|| CodecError("truncated block".into()))?;
@@ -485,12 +598,17 @@ pub fn decode_block_into(
         } else {
             0
         };
+        let step = if matches!(mode, MODE_INT_DELTA_STEP | MODE_INT_DOD_STEP) {
+            get_uvarint(data, pos)?
+        } else {
+            1
+        };
         let len = get_uvarint(data, pos)? as usize;
         let bits = data
             .get(*pos..*pos + len)
             .ok_or_else(|| CodecError("truncated block section".into()))?;
         *pos += len;
-        Ok((mode, scale, bits))
+        Ok((mode, (scale, step), bits))
     };
     let (mode, _, bits) = section(&mut pos)?;
     if mode != MODE_TS_DOD {
@@ -498,11 +616,14 @@ pub fn decode_block_into(
     }
     decode_ts(bits, n, ts)?;
     for col in cols.iter_mut() {
-        let (mode, scale, bits) = section(&mut pos)?;
+        let (mode, scale_step, bits) = section(&mut pos)?;
+        let scale = scale_step.0;
         match mode {
             MODE_XOR => decode_xor(bits, n, col)?,
             MODE_INT_DELTA => decode_int(bits, n, scale, false, col)?,
             MODE_INT_DOD => decode_int(bits, n, scale, true, col)?,
+            MODE_INT_DELTA_STEP => decode_int_step(bits, n, scale_step, false, col)?,
+            MODE_INT_DOD_STEP => decode_int_step(bits, n, scale_step, true, col)?,
             m => return Err(CodecError(format!("value section mode {m}"))),
         }
     }
@@ -605,6 +726,30 @@ mod tests {
         let vs = vec![1234.5678; 480];
         let n = roundtrip(&ts, &vs);
         assert!(n < 160, "{n} bytes");
+    }
+
+    #[test]
+    fn page_sized_steps_use_the_step_modes() {
+        let ts: Vec<i64> = (0..480).map(|i| 1_700_000_000_000 + i * 5000).collect();
+        let mut r = Rng(7);
+        let mut free = 20_000_000_000.0f64;
+        // Free memory moving by up to ±64 MiB in whole 4 KiB pages, with a gap.
+        let mem: Vec<f64> = (0..480)
+            .map(|i| {
+                free += ((r.next() % 32768) as f64 - 16384.0) * 4096.0;
+                if i == 40 {
+                    f64::NAN
+                } else {
+                    free
+                }
+            })
+            .collect();
+        let n = roundtrip(&ts, &mem);
+        // Without the step every change needs the 64-bit code word (over 4 KiB in all).
+        assert!(n < 480 * 4, "{n} bytes for page-step gauges");
+        // Negative steps, and a first value that is not a multiple of the step.
+        let odd: Vec<f64> = (0..480).map(|i| 7.0 - (i % 5) as f64 * 3.0).collect();
+        roundtrip(&ts, &odd);
     }
 
     #[test]
