@@ -147,12 +147,23 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                 .map(|(k, v)| (k, ts, v)),
         );
     }
-    if let Err(e) = append(shared, points) {
-        shared.bus.emit_with(
-            "storage:error",
-            || json!({ "message": e.to_string(), "timestamp": ts }),
-        );
+    // A failing store (full disk, folder made read-only) reports once per new message, not
+    // at every tick; sampling, events and the exposition go on.
+    let result = append(shared, points);
+    let mut failing = shared.store_error.lock();
+    match result {
+        Err(e) if failing.as_deref() != Some(e.to_string().as_str()) => {
+            let message = e.to_string();
+            shared.bus.emit_with(
+                "storage:error",
+                || json!({ "message": message, "timestamp": ts }),
+            );
+            *failing = Some(e.to_string());
+        }
+        Err(_) => {}
+        Ok(()) => *failing = None,
     }
+    drop(failing);
     let sample = json!({ "timestamp": ts, "collectors": collectors });
     *shared.last_sample.lock() = Some(sample.clone());
     shared.ticks.fetch_add(1, Ordering::Relaxed);

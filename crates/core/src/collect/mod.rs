@@ -127,6 +127,8 @@ struct Shared {
     /// The JS half of `application`, stored with the next tick's commit (one write per tick).
     pending_app: Mutex<Vec<(flatten::SeriesRef, i64, f64)>>,
     stored_since_flush: AtomicU64,
+    /// The store's last append error, reported once until it changes or clears.
+    store_error: Mutex<Option<String>>,
     /// CPU time of the clock thread, µs (the collector's own cost).
     own_cpu_us: AtomicU64,
 }
@@ -183,6 +185,7 @@ impl Collector {
                 last_app_ts: Mutex::new(i64::MIN),
                 pending_app: Mutex::new(Vec::new()),
                 stored_since_flush: AtomicU64::new(0),
+                store_error: Mutex::new(None),
                 own_cpu_us: AtomicU64::new(0),
             }),
             on_demand: Mutex::new(make_sources(&config_copy, &pushed)),
@@ -340,6 +343,7 @@ impl Collector {
             "sources": sources,
             "store": store,
             "storageLocation": self.shared.config.storage_dir.as_ref().map(|d| d.display().to_string()),
+            "storageError": self.shared.store_error.lock().clone(),
             "events": self.shared.bus.stats(),
         })
     }
