@@ -571,6 +571,9 @@ pub fn block_len(data: &[u8]) -> Result<usize, CodecError> {
     Ok(n as usize)
 }
 
+/// One section of a block: its mode, `(decimal scale, common step)` and its bits.
+type Section<'a> = (u8, (u8, u64), &'a [u8]);
+
 /// Decodes a block of `ncols` value columns, appending the timestamps to `ts` and column `i`
 /// to `cols[i]`.
 pub fn decode_block_into(
@@ -581,7 +584,7 @@ pub fn decode_block_into(
     let n = block_len(data)?;
     let mut pos = 1;
     get_uvarint(data, &mut pos)?;
-    let section = |pos: &mut usize| -> Result<(u8, (u8, u64), &[u8]), CodecError> {
+    let section = |pos: &mut usize| -> Result<Section<'_>, CodecError> {
         let mode = *data
             .get(*pos)
             .ok_or_else(|| CodecError("truncated block".into()))?;
