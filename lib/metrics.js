@@ -31,8 +31,9 @@ class PerformanceMetricsCollector extends EventEmitter {
    *   `retentionPeriod` (ms of raw history, 7 days), `storageLocation` ('./metrics-data'),
    *   `enableRealtime`, `enableHistorical`, `enableAggregation` (true), `batchSize` (100),
    *   `databases` (URLs or `{ url, name }`), `networkTargets` ('host:port' probes),
-   *   `gpu` (sample NVIDIA GPUs, true), `eventLoopResolution` (ms, 100), `prometheus` (`{ enabled, host, port }`: serve
-   *   `/metrics` while collecting; off by default, 127.0.0.1:9464).
+   *   `gpu` (sample NVIDIA GPUs, true), `eventLoopResolution` (ms, 100), `prometheus`
+   *   (`{ enabled, host, port }`: serve `/metrics` while collecting; off by default,
+   *   127.0.0.1:9464).
    */
   constructor(config = {}) {
     super();
@@ -122,7 +123,7 @@ class PerformanceMetricsCollector extends EventEmitter {
     sample.collectors.application = { ...sample.collectors.application, ...js };
     this.buffer.push(sample);
     if (this.buffer.length > 2 * this.config.batchSize) this.buffer = this.buffer.slice(-this.config.batchSize);
-    if (realtime) this.emit('metrics:collected', sample);
+    if (realtime) this.deliver('metrics:collected', sample);
     return sample;
   }
 
