@@ -294,3 +294,19 @@ test('a blocked event loop shows in eventLoopDelay and eventLoopUtilization', as
   assert.ok(js.eventLoopUtilization > 0.5, `utilisation ${js.eventLoopUtilization}`);
   assert.throws(() => collector(t, { eventLoopResolution: 0 }), { name: 'RangeError', message: /^config\.eventLoopResolution: got 0/ });
 });
+
+test('a throwing metrics:collected listener is a process warning and sampling goes on', async (t) => {
+  const c = collector(t);
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  c.on('metrics:collected', () => {
+    throw new Error('listener bug');
+  });
+  const first = await c.collectMetrics();
+  const second = await c.collectMetrics();
+  assert.ok(second.timestamp > first.timestamp);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(warnings.filter((w) => w.code === 'NOVACRON_LISTENER_ERROR' && /listener bug/.test(w.message)).length, 2);
+});
