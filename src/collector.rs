@@ -2,29 +2,25 @@
 //! its sources, the history store, the Prometheus exposition and its HTTP listener.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Function};
 use napi_derive::napi;
 use novacron_perf_core::collect::{query, Collector, CollectorConfig};
-use novacron_perf_core::events::{Event, EventBus};
 use novacron_perf_core::framework::now_ms;
 use novacron_perf_core::prometheus::server::MetricsServer;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use crate::error::{to_value, IntoJs};
-use crate::events::EventPump;
+use crate::events::EventBridge;
 use crate::framework::Blocking;
 
 /// The native half of one metrics collector.
 #[napi]
 pub struct NativeCollector {
     collector: Arc<Collector>,
-    bus: Arc<EventBus>,
-    rx: Option<Receiver<Event>>,
-    pump: Option<EventPump>,
+    events: EventBridge,
     server: Mutex<Option<MetricsServer>>,
     interval_ms: u64,
 }
@@ -36,13 +32,11 @@ impl NativeCollector {
     pub fn new(options: Value) -> napi::Result<Self> {
         let config = CollectorConfig::from_json(&options).js()?;
         let interval_ms = config.interval_ms;
-        let (bus, rx) = EventBus::new();
-        let collector = Collector::new(config, Arc::clone(&bus)).js()?;
+        let events = EventBridge::new();
+        let collector = Collector::new(config, Arc::clone(events.bus())).js()?;
         Ok(NativeCollector {
             collector: Arc::new(collector),
-            bus,
-            rx: Some(rx),
-            pump: None,
+            events,
             server: Mutex::new(None),
             interval_ms,
         })
@@ -51,18 +45,13 @@ impl NativeCollector {
     /// Delivers core events to `callback({ name, payload })`; callable once.
     #[napi]
     pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
-        let rx = self
-            .rx
-            .take()
-            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
-        self.pump = Some(EventPump::start(rx, callback)?);
-        Ok(())
+        self.events.subscribe(callback)
     }
 
     /// Tells the core whether JS listens to event `name`.
     #[napi]
     pub fn set_event_interest(&self, name: String, listening: bool) {
-        self.bus.set_interest(&name, listening);
+        self.events.bus().set_interest(&name, listening);
     }
 
     /// Starts the clock thread; false when it already runs.

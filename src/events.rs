@@ -4,11 +4,12 @@
 //! itself counts what it drops).
 
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use novacron_perf_core::events::Event;
+use novacron_perf_core::events::{Event, EventBus};
 use serde_json::json;
 
 type Callback =
@@ -40,5 +41,40 @@ impl EventPump {
             })
             .map_err(|e| napi::Error::from_reason(format!("cannot start the event thread: {e}")))?;
         Ok(EventPump { _thread: thread })
+    }
+}
+
+/// The event half of a native class: its core bus, and the receiver until JS subscribes,
+/// then the pump forwarding to JS. Backs `subscribe` and `setEventInterest`.
+pub struct EventBridge {
+    bus: Arc<EventBus>,
+    rx: Option<Receiver<Event>>,
+    pump: Option<EventPump>,
+}
+
+impl EventBridge {
+    /// A new bus, not yet delivered anywhere.
+    pub fn new() -> Self {
+        let (bus, rx) = EventBus::new();
+        EventBridge {
+            bus,
+            rx: Some(rx),
+            pump: None,
+        }
+    }
+
+    /// The bus core components emit on.
+    pub fn bus(&self) -> &Arc<EventBus> {
+        &self.bus
+    }
+
+    /// Delivers the bus's events to `callback({ name, payload })`; callable once.
+    pub fn subscribe(&mut self, callback: Function<serde_json::Value, ()>) -> napi::Result<()> {
+        let rx = self
+            .rx
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
+        self.pump = Some(EventPump::start(rx, callback)?);
+        Ok(())
     }
 }

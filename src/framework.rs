@@ -3,13 +3,11 @@
 //! File I/O runs as async tasks on libuv's pool, off the JS thread.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Function};
 use napi::{Env, Task};
 use napi_derive::napi;
-use novacron_perf_core::events::{Event, EventBus};
 use novacron_perf_core::framework::{
     probe::{CpuTimes, SystemProbe},
     results::{ListQuery, ResultStore},
@@ -21,7 +19,7 @@ use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::error::{to_value, IntoJs};
-use crate::events::EventPump;
+use crate::events::EventBridge;
 
 /// Options of the native framework (already defaulted by the JS class).
 #[napi(object)]
@@ -54,9 +52,7 @@ pub struct NativeFramework {
     runs: ActiveRuns,
     probe: Arc<SystemProbe>,
     sampler: Sampler,
-    bus: Arc<EventBus>,
-    rx: Option<Receiver<Event>>,
-    pump: Option<EventPump>,
+    events: EventBridge,
     last_cpu: Mutex<Option<CpuTimes>>,
 }
 
@@ -70,16 +66,19 @@ impl NativeFramework {
         let root = PathBuf::from(&options.metrics_path);
         let store = ResultStore::open(&root).js()?;
         let probe = Arc::new(SystemProbe::new(&root));
-        let (bus, rx) = EventBus::new();
-        let sampler = Sampler::new(config, Arc::clone(&probe), Arc::clone(&bus), store.clone());
+        let events = EventBridge::new();
+        let sampler = Sampler::new(
+            config,
+            Arc::clone(&probe),
+            Arc::clone(events.bus()),
+            store.clone(),
+        );
         Ok(NativeFramework {
             store,
             runs: ActiveRuns::default(),
             probe,
             sampler,
-            bus,
-            rx: Some(rx),
-            pump: None,
+            events,
             last_cpu: Mutex::new(CpuTimes::read()),
         })
     }
@@ -87,24 +86,19 @@ impl NativeFramework {
     /// Delivers core events to `callback({ name, payload })`; callable once.
     #[napi]
     pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
-        let rx = self
-            .rx
-            .take()
-            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
-        self.pump = Some(EventPump::start(rx, callback)?);
-        Ok(())
+        self.events.subscribe(callback)
     }
 
     /// Tells the core whether JS listens to event `name`.
     #[napi]
     pub fn set_event_interest(&self, name: String, listening: bool) {
-        self.bus.set_interest(&name, listening);
+        self.events.bus().set_interest(&name, listening);
     }
 
     /// Counters of the event bus: `{ sent, skipped, dropped }`.
     #[napi]
     pub fn event_stats(&self) -> napi::Result<Value> {
-        to_value(&self.bus.stats())
+        to_value(&self.events.bus().stats())
     }
 
     /// Marks `name` running; fails with "Benchmark '<name>' is already running".
