@@ -299,7 +299,7 @@ impl Blocking {
 }
 
 /// A JSON value resolved by an async task (serde_json's `Value` lacks `TypeName`).
-pub struct Json(Value);
+pub struct Json(pub(crate) Value);
 
 impl napi::bindgen_prelude::TypeName for Json {
     fn type_name() -> &'static str {

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::error::IntoJs;
 use crate::events::EventPump;
+use crate::framework::Json;
 
 /// One run of the network/storage benchmark.
 #[napi]
@@ -86,32 +87,9 @@ pub struct SuiteTask {
     ctl: Arc<RunControl>,
 }
 
-/// A JSON value resolved by the task.
-pub struct JsonOut(Value);
-
-impl napi::bindgen_prelude::TypeName for JsonOut {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::Unknown
-    }
-}
-
-impl napi::bindgen_prelude::ToNapiValue for JsonOut {
-    unsafe fn to_napi_value(
-        env: napi::sys::napi_env,
-        val: Self,
-    ) -> napi::Result<napi::sys::napi_value> {
-        // SAFETY: forwarded unchanged to serde_json::Value's conversion with the same env.
-        unsafe { Value::to_napi_value(env, val.0) }
-    }
-}
-
 impl Task for SuiteTask {
     type Output = Value;
-    type JsValue = JsonOut;
+    type JsValue = Json;
 
     fn compute(&mut self) -> napi::Result<Value> {
         let outcome = catch_unwind(AssertUnwindSafe(|| suite::run(&self.options, &self.ctl)));
@@ -126,8 +104,8 @@ impl Task for SuiteTask {
         }
     }
 
-    fn resolve(&mut self, _env: Env, output: Value) -> napi::Result<JsonOut> {
-        Ok(JsonOut(output))
+    fn resolve(&mut self, _env: Env, output: Value) -> napi::Result<Json> {
+        Ok(Json(output))
     }
 }
 
