@@ -109,12 +109,7 @@ test('bad queries and options name the field', async (t) => {
 });
 
 test('a database that is down degrades its collector only, once, with the reason', async (t) => {
-  const port = await new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
+  const port = await freePort(); // nothing listens there
   const c = collector(t, { databases: [{ url: `postgres://postgres@127.0.0.1:${port}/test`, name: 'gone' }] });
   const errors = [];
   c.on('collection:error', (e) => errors.push(e));

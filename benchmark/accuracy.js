@@ -11,11 +11,11 @@
 // Installs fio, iperf3 and wrk from Debian's packages when they are missing (needs root).
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { NetworkStorageBenchmark } = require('..');
 const { startPeer } = require('../lib/network-storage');
+const { freePort } = require('./free-port');
 
 const GiB = 2 ** 30;
 /** Each comparison runs this many rounds, ours and theirs alternating who goes first; medians are compared. */
@@ -60,16 +60,6 @@ function storageDir() {
     }
   }
   return fs.mkdtempSync(path.join(os.tmpdir(), 'novacron-accuracy-'));
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

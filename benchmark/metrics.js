@@ -15,6 +15,7 @@ const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort } = require('./free-port');
 
 const WARMUP_S = 5;
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S || 60);
@@ -80,7 +81,7 @@ function procCpuSeconds(pid) {
 async function nodeExporterReference() {
   const bin = ensureNodeExporter();
   if (!bin) return null;
-  const port = 19100 + Math.floor(Math.random() * 500);
+  const port = await freePort();
   const proc = spawn(bin, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   try {
     const url = `http://127.0.0.1:${port}/metrics`;
