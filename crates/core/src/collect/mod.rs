@@ -139,8 +139,9 @@ pub struct Collector {
     pushed: PushedTable,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Separate source instances for on-demand reads (`collectors.get(x).collect()`), so
-    /// that they never move the rate baselines of the clock thread.
-    on_demand: Mutex<Vec<Box<dyn Source>>>,
+    /// that they never move the rate baselines of the clock thread; built at the first such
+    /// read (most collectors never make one, and building loads NVML).
+    on_demand: Mutex<Option<Vec<Box<dyn Source>>>>,
 }
 
 impl Collector {
@@ -157,7 +158,6 @@ impl Collector {
             None => None,
         };
         let pushed = PushedTable::default();
-        let config_copy = config.clone();
         let slots = make_sources(&config, &pushed)
             .into_iter()
             .map(|source| Slot {
@@ -188,7 +188,7 @@ impl Collector {
                 store_error: Mutex::new(None),
                 own_cpu_us: AtomicU64::new(0),
             }),
-            on_demand: Mutex::new(make_sources(&config_copy, &pushed)),
+            on_demand: Mutex::new(None),
             pushed,
             thread: Mutex::new(None),
         })
@@ -200,6 +200,7 @@ impl Collector {
     pub fn read_source(&self, name: &str) -> Result<Value, CollectError> {
         let mut sources = self.on_demand.lock();
         let source = sources
+            .get_or_insert_with(|| make_sources(&self.shared.config, &self.pushed))
             .iter_mut()
             .find(|s| s.name() == name)
             .ok_or_else(|| {
