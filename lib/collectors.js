@@ -10,6 +10,7 @@
 const { performance, PerformanceObserver } = require('node:perf_hooks');
 const native = require('./native');
 const check = require('./validate');
+const { nearestRank } = require('./nearest-rank');
 
 /**
  * Default period of the event-loop delay probe, ms. Each probe wakes the loop: on the
@@ -53,8 +54,7 @@ class LoopDelayProbe {
     if (d.length === 0) return null;
     // Microseconds are the timer's real resolution here; more digits only cost storage.
     const us = (ms) => Math.round(ms * 1000) / 1000;
-    const rank = (p) => us(d[Math.min(d.length, Math.max(1, Math.ceil((p / 100) * d.length))) - 1]);
-    return { p50: rank(50), p99: rank(99), max: us(d[d.length - 1]) };
+    return { p50: us(nearestRank(d, 50)), p99: us(nearestRank(d, 99)), max: us(d[d.length - 1]) };
   }
 }
 

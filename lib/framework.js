@@ -9,6 +9,7 @@ const { EventEmitter } = require('node:events');
 const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
+const { nearestRank } = require('./nearest-rank');
 const { NetworkStorageBenchmark, REGISTRY_NAME: NETWORK_STORAGE } = require('./network-storage');
 
 const DAY_MS = 86_400_000;
@@ -348,9 +349,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
 
   /** Nearest-rank percentile: sorted[ceil(p/100 × n) − 1]. */
   calculatePercentile(values, p) {
-    const sorted = [...values].sort((a, b) => a - b);
-    const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[index];
+    return nearestRank([...values].sort((a, b) => a - b), p);
   }
 
   /** Splits `array` into chunks of `size`. */

@@ -6,16 +6,12 @@
  * Percentiles are nearest-rank, as everywhere in the contract.
  */
 
+const { nearestRank } = require('./nearest-rank');
+
 const WINDOW = 60;
 
 function valid(values) {
   return values.filter((v) => typeof v === 'number' && Number.isFinite(v));
-}
-
-function nearestRank(sorted, p) {
-  if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
 /** `{ avg, min, max, p50, p95, p99, latest }` of the finite values, or null. */
@@ -87,4 +83,4 @@ function aggregate(samples, period, timestamp = Date.now()) {
   };
 }
 
-module.exports = { aggregate, describe, nearestRank, WINDOW };
+module.exports = { aggregate, describe, WINDOW };
