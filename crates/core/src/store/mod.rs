@@ -76,8 +76,14 @@
 pub mod codec;
 mod engine;
 mod error;
+mod flush;
+mod open;
+mod query;
+mod recover;
+mod retention;
 mod rollup;
 mod wal;
+mod write;
 
 pub use engine::Store;
 pub use error::StoreError;
