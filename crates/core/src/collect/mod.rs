@@ -21,6 +21,7 @@ pub mod procfs;
 pub mod pushed;
 pub mod query;
 pub mod rates;
+pub mod series;
 pub mod system;
 
 use std::collections::HashMap;
