@@ -152,6 +152,7 @@ impl Collector {
             Some(dir) => {
                 let mut opts = StoreOptions::new(dir.clone());
                 opts.raw_retention_ms = config.retention_ms as i64;
+                opts.rename_v1 = Some(series::migrate_v1);
                 Some(Arc::new(
                     Store::open(opts).map_err(|e| CollectError::Store(e.to_string()))?,
                 ))

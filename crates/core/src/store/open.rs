@@ -9,8 +9,9 @@ use parking_lot::{Mutex, RwLock};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::engine::{corrupt, range_err, Store, Writer, NOT_WRITABLE};
+use super::migrate;
 use super::recover::load_state;
-use super::{StoreError, StoreOptions, SCHEMA_VERSION};
+use super::{RenameFn, StoreError, StoreOptions, SCHEMA_VERSION};
 
 const DB_FILE: &str = "history.db";
 const DISK_FULL: &str = "the disk was full when it was opened";
@@ -94,7 +95,7 @@ impl Store {
             });
         }
         let (conn, immutable) = match read_only {
-            None => match Self::open_rw(&db_path) {
+            None => match Self::open_rw(&db_path, opts.rename_v1) {
                 Ok(c) => (c, false),
                 // A full disk (SQLite cannot even size its shared-memory file): open
                 // read-only so the data stays readable.
@@ -132,7 +133,7 @@ impl Store {
         Ok(store)
     }
 
-    fn open_rw(db_path: &Path) -> Result<Connection, StoreError> {
+    fn open_rw(db_path: &Path, rename_v1: Option<RenameFn>) -> Result<Connection, StoreError> {
         let err = |e| StoreError::sqlite("open", db_path, e);
         let mut conn = Connection::open_with_flags(
             db_path,
@@ -181,7 +182,10 @@ impl Store {
             )
             .map_err(err)?;
         } else {
-            check_schema(&tx, db_path)?;
+            let version = check_schema(&tx, db_path)?;
+            if version < SCHEMA_VERSION {
+                migrate::upgrade(&tx, db_path, version, rename_v1)?;
+            }
         }
         tx.commit().map_err(err)?;
         Ok(conn)
@@ -219,7 +223,8 @@ impl Store {
     }
 }
 
-pub(super) fn check_schema(conn: &Connection, db_path: &Path) -> Result<(), StoreError> {
+/// The schema version of the database; an error when it is missing or newer than this code.
+pub(super) fn check_schema(conn: &Connection, db_path: &Path) -> Result<i64, StoreError> {
     let v: Option<i64> = conn
         .query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -249,6 +254,6 @@ pub(super) fn check_schema(conn: &Connection, db_path: &Path) -> Result<(), Stor
             db_path,
             format!("schema_version {v} (accepted: 1 to {SCHEMA_VERSION})"),
         )),
-        Some(_) => Ok(()),
+        Some(v) => Ok(v),
     }
 }
