@@ -1,14 +1,19 @@
 //! Samples (nested JSON, api-spec §9.2) ↔ series of the history store.
 //!
-//! Every numeric leaf of a collector's sample becomes one series, named by its path
-//! (`system.cpu.usage`). Arrays of objects keep their identifying string fields as labels,
-//! and the series name lists those label names in brackets, so that the sample can be
-//! rebuilt exactly: `system.disks[device].readBytesPerSec{device="vda"}`,
-//! `system.cpu.loadAverage[index]{index="0"}`. `null` leaves are stored as NaN (a gap,
-//! distinct from 0) and come back as `null`; strings other than identifying fields and
-//! booleans are not stored.
+//! [`flatten`] walks a collector's sample: every numeric leaf becomes one point, stored
+//! under the name the series table ([`super::series`]) gives its path. Arrays of objects
+//! keep their identifying string fields as labels, and the walked path lists those label
+//! names in brackets (`system.disks[device].readBytesPerSec` labelled `device="vda"`,
+//! `system.cpu.loadAverage[index]` labelled `index="0"`), which is how the table names the
+//! leaf. `null` leaves are stored as NaN (a gap, distinct from 0) and come back as `null`;
+//! strings other than identifying fields and booleans are not stored.
+//!
+//! [`insert`] is the way back: it puts a point into a sample object at its sample path
+//! ([`super::series::public_key`] gives the path of a stored series).
 
 use serde_json::{Map, Value};
+
+use super::series::stored_key;
 
 /// A series name and its labels (sorted by name).
 pub type SeriesRef = (String, Vec<(String, String)>);
@@ -28,10 +33,10 @@ fn walk(
 ) {
     match v {
         Value::Number(n) => out.push((
-            (path.to_owned(), sorted(labels)),
+            stored_key(path, sorted(labels)),
             n.as_f64().unwrap_or(f64::NAN),
         )),
-        Value::Null => out.push(((path.to_owned(), sorted(labels)), f64::NAN)),
+        Value::Null => out.push((stored_key(path, sorted(labels)), f64::NAN)),
         Value::Object(m) => {
             for (k, child) in m {
                 if k == "timestamp" {
@@ -80,7 +85,7 @@ fn sorted(labels: &[(String, String)]) -> Vec<(String, String)> {
     l
 }
 
-/// The series name without bracketed label lists (`system.disks.readBytesPerSec`), which
+/// A sample path without its bracketed label lists (`system.disks.readBytesPerSec`), which
 /// is how users name a metric in queries.
 pub fn plain_name(series: &str) -> String {
     let mut out = String::with_capacity(series.len());
@@ -96,8 +101,9 @@ pub fn plain_name(series: &str) -> String {
     out
 }
 
-/// Puts one point back into a sample object (`root` is the `collectors` map). The inverse
-/// of [`flatten`].
+/// Puts one point back into a sample object (`root` is the `collectors` map) at its sample
+/// path (`series`, with bracketed label names) and labels. The inverse of [`flatten`] once
+/// the stored name is turned back into its path by [`super::series::public_key`].
 pub fn insert(
     root: &mut Map<String, Value>,
     series: &str,
@@ -194,6 +200,7 @@ fn array_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::series::public_key;
     use super::*;
     use serde_json::json;
 
@@ -209,10 +216,21 @@ mod tests {
         });
         let points = flatten("system", &sample);
         let names: Vec<&str> = points.iter().map(|((n, _), _)| n.as_str()).collect();
-        assert!(names.contains(&"system.cpu.usage"));
-        assert!(names.contains(&"system.cpu.loadAverage[index]"));
-        assert!(names.contains(&"system.cpu.perCore[cpu].usage"));
-        assert!(names.contains(&"system.gpu.devices[gpu,uuid].processes[pid].memoryUsed"));
+        // Stored under the series table's names, not the sample's paths.
+        assert!(names.contains(&"system.cpu.usage_percent"));
+        assert!(names.contains(&"system.cpu.load_average"));
+        assert!(names.contains(&"system.cpu.core.usage_percent"));
+        assert!(names.contains(&"system.gpu.process.memory_used_bytes"));
+        let publics: Vec<String> = points
+            .iter()
+            .map(|((n, l), _)| public_key(n, l).0)
+            .collect();
+        assert!(publics.contains(&"system.cpu.usage".to_owned()));
+        assert!(publics.contains(&"system.cpu.loadAverage[index]".to_owned()));
+        assert!(publics.contains(&"system.cpu.perCore[cpu].usage".to_owned()));
+        assert!(
+            publics.contains(&"system.gpu.devices[gpu,uuid].processes[pid].memoryUsed".to_owned())
+        );
         assert_eq!(
             plain_name("system.gpu.devices[gpu,uuid].processes[pid].memoryUsed"),
             "system.gpu.devices.processes.memoryUsed"
@@ -220,7 +238,8 @@ mod tests {
 
         let mut root = Map::new();
         for ((name, labels), v) in &points {
-            insert(&mut root, name, labels, *v);
+            let (path, labels) = public_key(name, labels);
+            insert(&mut root, &path, &labels, *v);
         }
         let mut expected = sample.clone();
         // Strings other than identifying fields are not stored.

@@ -21,6 +21,7 @@ pub mod procfs;
 pub mod pushed;
 pub mod query;
 pub mod rates;
+pub mod series;
 pub mod system;
 
 use std::collections::HashMap;
@@ -151,6 +152,7 @@ impl Collector {
             Some(dir) => {
                 let mut opts = StoreOptions::new(dir.clone());
                 opts.raw_retention_ms = config.retention_ms as i64;
+                opts.rename_v1 = Some(series::migrate_v1);
                 Some(Arc::new(
                     Store::open(opts).map_err(|e| CollectError::Store(e.to_string()))?,
                 ))

@@ -1,14 +1,16 @@
 //! `getMetrics(query)` (api-spec §9.3, with the issue's `metric`, `labels` and `step`):
-//! validates the query, resolves metric names to stored series, reads the store, and
-//! rebuilds samples in the contract's shape.
+//! validates the query, resolves metric names (sample paths such as `cpu.usage` in collector
+//! `system`) to stored series through the series table, reads the store, and rebuilds
+//! samples in the contract's shape.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::flatten::{insert, plain_name};
+use super::flatten::{insert, plain_name, SeriesRef};
+use super::series::public_key;
 use super::{CollectError, COLLECTORS};
-use crate::store::{Query, Store};
+use crate::store::{Query, SeriesKey, Store};
 
 /// Default and largest number of samples returned.
 pub const DEFAULT_LIMIT: usize = 1000;
@@ -173,27 +175,40 @@ pub fn run(
     let end = q.end.unwrap_or(now);
     let span = q.step.unwrap_or(interval_ms as i64).max(1) * (q.limit as i64 + 1);
     let start = q.start.unwrap_or(end.saturating_sub(span));
-    let all = store.series();
+    // Users name series by their sample path; the store by the series table's names.
+    let all: Vec<(SeriesKey, SeriesRef)> = store
+        .series()
+        .into_iter()
+        .map(|(_, key)| {
+            let public = public_key(&key.name, &key.labels);
+            (key, public)
+        })
+        .collect();
     let wanted = q.full_metrics();
     let matches = |plain: &str, m: &str| plain == m || plain.starts_with(&format!("{m}."));
+    let mut selected: HashSet<&SeriesKey> = HashSet::new();
     let mut names: Vec<String> = Vec::new();
-    for (_, key) in &all {
-        let plain = plain_name(&key.name);
+    for (key, (path, labels)) in &all {
+        let plain = plain_name(path);
         let in_collector = q
             .collector
             .as_ref()
             .is_none_or(|c| plain.starts_with(&format!("{c}.")));
         let in_metrics = wanted.is_empty() || wanted.iter().any(|m| matches(&plain, m));
-        if in_collector && in_metrics && !names.contains(&key.name) {
-            names.push(key.name.clone());
+        let has_labels = q.labels.iter().all(|l| labels.contains(l));
+        if in_collector && in_metrics && has_labels {
+            selected.insert(key);
+            if !names.contains(&key.name) {
+                names.push(key.name.clone());
+            }
         }
     }
     if let Some(missing) = wanted
         .iter()
-        .find(|m| !all.iter().any(|(_, k)| matches(&plain_name(&k.name), m)))
+        .find(|m| !all.iter().any(|(_, (p, _))| matches(&plain_name(p), m)))
     {
         if !all.is_empty() {
-            let mut known: Vec<String> = all.iter().map(|(_, k)| plain_name(&k.name)).collect();
+            let mut known: Vec<String> = all.iter().map(|(_, (p, _))| plain_name(p)).collect();
             known.sort();
             known.dedup();
             known.truncate(8);
@@ -206,10 +221,18 @@ pub fn run(
     if names.is_empty() {
         return Ok(Vec::new());
     }
+    // The store filters on the labels every selected series stores (a custom metric's
+    // `name` is part of its stored name, not a label); the selection does the rest.
+    let labels: Vec<(String, String)> = q
+        .labels
+        .iter()
+        .filter(|l| selected.iter().all(|k| k.labels.contains(l)))
+        .cloned()
+        .collect();
     let data = store
         .query(&Query {
             names,
-            labels: q.labels.clone(),
+            labels,
             start_ms: start,
             end_ms: end,
             step_ms: q.step,
@@ -217,7 +240,8 @@ pub fn run(
         })
         .map_err(|e| CollectError::Store(e.to_string()))?;
     let mut by_time: BTreeMap<i64, Map<String, Value>> = BTreeMap::new();
-    for series in &data {
+    for series in data.iter().filter(|d| selected.contains(&d.key)) {
+        let (path, labels) = public_key(&series.key.name, &series.key.labels);
         if q.step.is_some() {
             for a in &series.aggregated {
                 let v = match q.stat {
@@ -228,21 +252,11 @@ pub fn run(
                     _ if a.count > 0 => a.sum / a.count as f64,
                     _ => f64::NAN,
                 };
-                insert(
-                    by_time.entry(a.t).or_default(),
-                    &series.key.name,
-                    &series.key.labels,
-                    v,
-                );
+                insert(by_time.entry(a.t).or_default(), &path, &labels, v);
             }
         } else {
             for p in &series.points {
-                insert(
-                    by_time.entry(p.t).or_default(),
-                    &series.key.name,
-                    &series.key.labels,
-                    p.v,
-                );
+                insert(by_time.entry(p.t).or_default(), &path, &labels, p.v);
             }
         }
     }

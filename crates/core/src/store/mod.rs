@@ -71,13 +71,30 @@
 //!
 //! # Schema
 //! The `meta` table holds `schema_version` ([`SCHEMA_VERSION`]); opening a database with a
-//! newer version fails with [`StoreError::SchemaTooNew`].
+//! newer version fails with [`StoreError::SchemaTooNew`]. Opening a writable database with
+//! an older version upgrades it in place, in the open's transaction (see `migrate`):
+//! version 2 renamed the series of version 1 by [`StoreOptions::rename_v1`]. A read-only
+//! database is read as it is.
+//!
+//! # Files
+//! `engine` (the [`Store`], its locks and series registration), `open` (folder, connection,
+//! schema check), `migrate` (schema upgrades), `recover` (state loaded and write-ahead rows
+//! replayed at open), `write` (append), `flush` (chunks and rollups committed), `retention`
+//! (age limits, file housekeeping), `query` (queries and stats); `codec`, `rollup` and `wal`
+//! are the encodings.
 
 pub mod codec;
 mod engine;
 mod error;
+mod flush;
+mod migrate;
+mod open;
+mod query;
+mod recover;
+mod retention;
 mod rollup;
 mod wal;
+mod write;
 
 pub use engine::Store;
 pub use error::StoreError;
@@ -85,7 +102,7 @@ pub use error::StoreError;
 use std::path::PathBuf;
 
 /// Schema version written to the `meta` table of a new store.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// A chunk is closed when it holds this many samples.
 pub const CHUNK_MAX_SAMPLES: usize = 480;
 /// A chunk is closed when its next sample would be this far (2 h) from its first.
@@ -97,8 +114,12 @@ pub const AUTO_FLUSH_SAMPLES: usize = 1_000_000;
 /// One day in milliseconds.
 const DAY_MS: i64 = 86_400_000;
 
+/// How the series of a version-1 store are renamed on upgrade: the new key of a series, or
+/// `None` to keep it.
+pub type RenameFn = fn(&SeriesKey) -> Option<SeriesKey>;
+
 /// Options of [`Store::open`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// The store folder (`storageLocation`); created when missing. The database is
     /// `history.db` inside it.
@@ -109,6 +130,9 @@ pub struct StoreOptions {
     pub rollup_1m_retention_ms: i64,
     /// Age limit of the 1-hour rollups, ms (default 400 days).
     pub rollup_1h_retention_ms: i64,
+    /// The rename rule applied when a writable version-1 store is opened (see the module
+    /// docs, "Schema"); `None` (the default) keeps every name.
+    pub rename_v1: Option<RenameFn>,
 }
 
 impl StoreOptions {
@@ -119,6 +143,7 @@ impl StoreOptions {
             raw_retention_ms: 7 * DAY_MS,
             rollup_1m_retention_ms: 30 * DAY_MS,
             rollup_1h_retention_ms: 400 * DAY_MS,
+            rename_v1: None,
         }
     }
 }
