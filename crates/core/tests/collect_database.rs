@@ -11,16 +11,21 @@ use std::time::Duration;
 
 use novacron_perf_core::collect::database::{DatabaseSource, DbTarget};
 use novacron_perf_core::collect::Source;
+use novacron_perf_core::runtime;
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn run_pg_transactions(n: usize) {
-    let mut c =
-        postgres::Client::connect(PG, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
-    for i in 0..n {
-        c.execute("SELECT $1::int", &[&(i as i32)]).unwrap();
-    }
+    runtime::block_on(async move {
+        let (c, conn) = tokio_postgres::connect(PG, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL at 127.0.0.1:5432");
+        tokio::spawn(conn);
+        for i in 0..n {
+            c.execute("SELECT $1::int", &[&(i as i32)]).await.unwrap();
+        }
+    });
 }
 
 #[test]
@@ -60,17 +65,20 @@ fn postgres_transactions_and_connections_are_read_from_the_server() {
 fn mariadb_status_counters_are_read() {
     let mut src = DatabaseSource::new(vec![DbTarget::parse(MARIADB, None).unwrap()]);
     src.collect().unwrap();
-    {
-        use mysql::prelude::Queryable;
-        let mut c = mysql::Conn::new(mysql::Opts::from_url(MARIADB).unwrap())
+    runtime::block_on(async {
+        use mysql_async::prelude::Queryable;
+        let mut c = mysql_async::Conn::new(mysql_async::Opts::from_url(MARIADB).unwrap())
+            .await
             .expect("MariaDB at 127.0.0.1:3306");
-        c.query_drop("CREATE TABLE IF NOT EXISTS novacron_collect_t (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB").unwrap();
+        c.query_drop("CREATE TABLE IF NOT EXISTS novacron_collect_t (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB").await.unwrap();
         for i in 0..50 {
             c.exec_drop("INSERT INTO novacron_collect_t (v) VALUES (?)", (i,))
+                .await
                 .unwrap();
         }
-        c.query_drop("DROP TABLE novacron_collect_t").unwrap();
-    }
+        c.query_drop("DROP TABLE novacron_collect_t").await.unwrap();
+        c.disconnect().await.unwrap();
+    });
     let r = src.collect().unwrap();
     let db = &r.sample["databases"][0];
     assert_eq!(db["status"], "ok", "{db}");
