@@ -196,13 +196,17 @@ mod tests {
     use std::net::TcpStream;
     use std::time::Instant;
 
-    fn get(addr: SocketAddr, path: &str) -> String {
+    fn request(addr: SocketAddr, method: &str, path: &str) -> String {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
+    }
+
+    fn get(addr: SocketAddr, path: &str) -> String {
+        request(addr, "GET", path)
     }
 
     #[test]
@@ -224,6 +228,18 @@ mod tests {
             TcpStream::connect(addr).is_err(),
             "port still open after stop"
         );
+    }
+
+    #[test]
+    fn head_gets_the_headers_only_and_other_methods_405() {
+        let server = MetricsServer::start("127.0.0.1", 0, Arc::new(|| "up 1\n".into())).unwrap();
+        let head = request(server.addr(), "HEAD", "/metrics");
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("Content-Length: 5\r\n"), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
+        let post = request(server.addr(), "POST", "/metrics");
+        assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+        assert!(post.ends_with("Only GET\n"), "{post}");
     }
 
     #[test]
