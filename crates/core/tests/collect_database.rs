@@ -151,3 +151,42 @@ fn a_database_that_goes_away_degrades_the_collector_and_it_recovers() {
         .unwrap();
     assert_eq!(up.samples[0].1, 1.0);
 }
+
+#[test]
+fn a_server_that_never_answers_times_out_without_holding_up_the_others() {
+    // Accepts connections and never says a word: neither the PostgreSQL nor the MySQL
+    // handshake can complete.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let held2 = Arc::clone(&held);
+    thread::spawn(move || {
+        for c in silent.incoming().flatten() {
+            held2.lock().unwrap().push(c);
+        }
+    });
+    let mut src = DatabaseSource::new(vec![
+        DbTarget::parse(
+            &format!("postgres://postgres@127.0.0.1:{port}/test"),
+            Some("silent-pg"),
+        )
+        .unwrap(),
+        DbTarget::parse(
+            &format!("mysql://root@127.0.0.1:{port}/test"),
+            Some("silent-my"),
+        )
+        .unwrap(),
+        DbTarget::parse(PG, Some("pg")).unwrap(),
+    ]);
+    let t0 = std::time::Instant::now();
+    let err = src.collect().unwrap_err();
+    let took = t0.elapsed();
+    assert!(err.contains("silent-pg: cannot connect"), "{err}");
+    assert!(err.contains("silent-my: cannot connect"), "{err}");
+    // Both silent servers are waited for at once, each within the 2 s connect timeout.
+    assert!(took < Duration::from_millis(3500), "took {took:?}");
+    // The healthy database read fine: only the two silent ones are in the error.
+    let failed: Vec<&str> = err.split("; ").collect();
+    assert_eq!(failed.len(), 2, "{err}");
+    assert!(failed.iter().all(|e| e.starts_with("silent-")), "{err}");
+}
