@@ -87,10 +87,12 @@ fn mariadb_status_counters_are_read() {
     assert!(db["connections"].as_u64().unwrap() >= 1);
 }
 
-/// A TCP forwarder to PostgreSQL that can be cut and restored.
+/// A TCP forwarder to PostgreSQL that can be cut and restored, or frozen: bytes are then
+/// held, not forwarded, and the connections stay open (a server that stopped answering).
 struct Proxy {
     port: u16,
     up: Arc<AtomicBool>,
+    frozen: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -98,7 +100,9 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
+        let frozen = Arc::new(AtomicBool::new(false));
         let up2 = Arc::clone(&up);
+        let frozen2 = Arc::clone(&frozen);
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 if !up2.load(Ordering::SeqCst) {
@@ -110,9 +114,13 @@ impl Proxy {
                     (server, client),
                 ] {
                     let up3 = Arc::clone(&up2);
+                    let frozen3 = Arc::clone(&frozen2);
                     thread::spawn(move || {
                         let mut buf = [0u8; 16384];
                         while let Ok(n) = from.read(&mut buf) {
+                            while frozen3.load(Ordering::SeqCst) {
+                                thread::sleep(Duration::from_millis(10));
+                            }
                             if n == 0
                                 || !up3.load(Ordering::SeqCst)
                                 || to.write_all(&buf[..n]).is_err()
@@ -125,7 +133,7 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, up }
+        Proxy { port, up, frozen }
     }
 }
 
@@ -189,4 +197,25 @@ fn a_server_that_never_answers_times_out_without_holding_up_the_others() {
     let failed: Vec<&str> = err.split("; ").collect();
     assert_eq!(failed.len(), 2, "{err}");
     assert!(failed.iter().all(|e| e.starts_with("silent-")), "{err}");
+}
+
+#[test]
+fn a_server_that_stops_answering_mid_connection_times_out_and_is_reconnected() {
+    let proxy = Proxy::start();
+    let url = format!("postgres://postgres@127.0.0.1:{}/test", proxy.port);
+    let mut src = DatabaseSource::new(vec![DbTarget::parse(&url, Some("frozen")).unwrap()]);
+    assert_eq!(
+        src.collect().unwrap().sample["databases"][0]["status"],
+        "ok"
+    );
+    proxy.frozen.store(true, Ordering::SeqCst);
+    let t0 = std::time::Instant::now();
+    let err = src.collect().unwrap_err();
+    let took = t0.elapsed();
+    assert_eq!(err, "frozen: no answer within 2000 ms");
+    assert!(took < Duration::from_millis(3000), "took {took:?}");
+    proxy.frozen.store(false, Ordering::SeqCst);
+    // The stalled connection was dropped; the next tick opens a new one.
+    let back = src.collect().unwrap();
+    assert_eq!(back.sample["databases"][0]["status"], "ok");
 }
