@@ -280,7 +280,26 @@ export interface SystemStatus {
   components: { framework: boolean; metricsCollector: CollectorStatus | null; dashboard: unknown | null; runner: unknown | null; trendAnalyzer: unknown | null; recommendationEngine: unknown | null };
 }
 
-/** The whole system: profile, framework and (as they are built) monitoring components. */
+/**
+ * What `initialize()` builds. A system resolved by `initialize()` or by a factory has all of
+ * these (they are `null` only before `initialize()`), so its type says so.
+ */
+export interface InitializedComponents {
+  isInitialized: true;
+  framework: PerformanceBenchmarkingFramework;
+  metricsCollector: PerformanceMetricsCollector;
+  profileManager: EnvironmentProfileManager;
+  currentProfile: ProfileConfiguration;
+}
+
+/** A system after `initialize()`: what the factories and `initialize()` resolve to. */
+export type InitializedPerformanceSystem = NovaCronPerformanceSystem & InitializedComponents;
+
+/**
+ * The whole system: profile, framework and (as they are built) monitoring components.
+ * The component fields are `null` until `initialize()`; use the system that `initialize()`
+ * or a factory resolves to, whose type has them.
+ */
 export class NovaCronPerformanceSystem {
   constructor(config?: SystemConfig);
   config: SystemConfig & { environment: string; autoStart: boolean; profilePath: string; dataPath: string };
@@ -294,7 +313,8 @@ export class NovaCronPerformanceSystem {
   currentProfile: ProfileConfiguration | null;
   isInitialized: boolean;
   isRunning: boolean;
-  initialize(): Promise<void>;
+  /** Builds the components (once) and starts them unless `autoStart` is false; resolves to this system. */
+  initialize(): Promise<this & InitializedComponents>;
   start(): Promise<void>;
   stop(): Promise<void>;
   runBenchmark<R = any>(benchmarkName: string, config?: BenchmarkOptions): Promise<BenchmarkRunResult<R>>;
@@ -306,10 +326,10 @@ export class NovaCronPerformanceSystem {
   switchProfile(profileName: string): Promise<void>;
   createCustomProfile(name: string, baseProfile: string, customizations: ProfileCustomizations): Promise<void>;
   getStatus(): SystemStatus;
-  static createDevelopmentSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
-  static createProductionSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
-  static createMLTrainingSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
-  static createCloudSystem(config?: SystemConfig): Promise<NovaCronPerformanceSystem>;
+  static createDevelopmentSystem(config?: SystemConfig): Promise<InitializedPerformanceSystem>;
+  static createProductionSystem(config?: SystemConfig): Promise<InitializedPerformanceSystem>;
+  static createMLTrainingSystem(config?: SystemConfig): Promise<InitializedPerformanceSystem>;
+  static createCloudSystem(config?: SystemConfig): Promise<InitializedPerformanceSystem>;
 }
 
 /** Which of the six collectors a sample slot or query names. */

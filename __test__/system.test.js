@@ -111,3 +111,10 @@ test('runBenchmark through the system uses the profile timeout and data folder',
   assert.equal(r.result.timeout, 60000, 'development benchmarkTimeout');
   assert.ok(fs.existsSync(path.join(p.dataPath, 'benchmarks', `benchmark_custom_test_${r.timestamp}.json`)));
 });
+
+test('initialize() resolves to the system itself, once built', async (t) => {
+  const s = new NovaCronPerformanceSystem({ environment: 'development', autoStart: false, ...paths(t) });
+  assert.equal(await s.initialize(), s);
+  assert.ok(s.framework && s.metricsCollector && s.profileManager && s.currentProfile);
+  assert.equal(await s.initialize(), s, 'a second call too');
+});

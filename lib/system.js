@@ -40,9 +40,12 @@ class NovaCronPerformanceSystem {
     this.isRunning = false;
   }
 
-  /** Loads the profile and builds the components; starts them unless `autoStart === false`. */
+  /**
+   * Loads the profile and builds the components; starts them unless `autoStart === false`.
+   * Resolves to the system itself, so that typed callers get it with its components built.
+   */
   async initialize() {
-    if (this.isInitialized) return;
+    if (this.isInitialized) return this;
     const profileManager = new EnvironmentProfileManager({
       profilesPath: this.config.profilePath,
       defaultProfile: this.config.environment,
@@ -59,6 +62,7 @@ class NovaCronPerformanceSystem {
     this.currentProfile = profile;
     this.isInitialized = true;
     if (this.config.autoStart !== false) await this.start();
+    return this;
   }
 
   /**

@@ -18,6 +18,7 @@
 //!   pushed ML and custom values) sampled on one clock into the store.
 //! - [`prometheus`]: the text exposition format and the `/metrics` listener.
 //! - [`bench`]: the built-in benchmarks that measure real work (storage, network, HTTP).
+//! - [`runtime`]: the one tokio runtime for I/O-bound work (drivers, listeners).
 #![deny(missing_docs)]
 
 pub mod bench;
@@ -28,6 +29,7 @@ pub mod framework;
 pub mod fsutil;
 pub mod profiles;
 pub mod prometheus;
+pub mod runtime;
 pub mod stats;
 pub mod store;
 

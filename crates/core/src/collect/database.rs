@@ -7,6 +7,11 @@
 //! A database that goes away makes the collector degraded (its entry carries the error)
 //! while the others go on; the connection is opened again at the next tick, so it recovers
 //! by itself when the server returns.
+//!
+//! The servers are read with async drivers (tokio-postgres, mysql_async) on the addon's
+//! I/O runtime, all at once, each within a connect and a query timeout; the collector's
+//! clock thread waits for the answers. A SQLite file is read with rusqlite on the clock
+//! thread itself: a few `PRAGMA`s on a local file, no network wait.
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +20,12 @@ use serde_json::{json, Value};
 use super::rates::{percent, rate2};
 use super::{Reading, Source};
 use crate::prometheus::{Family, MetricKind::*};
+use crate::runtime;
 
+/// Time to open a connection (TCP, authentication and session setup).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Time for the counters query to answer on an open connection.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Which server a target is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,9 +110,10 @@ struct Counters {
     rows_written: u64,
 }
 
+/// An open server connection. Both drivers are async and run on the shared I/O runtime.
 enum Conn {
-    Postgres(Box<postgres::Client>),
-    MySql(Box<mysql::Conn>),
+    Postgres(Box<tokio_postgres::Client>),
+    MySql(Box<mysql_async::Conn>),
 }
 
 struct Db {
@@ -129,6 +139,20 @@ impl DatabaseSource {
                     prev: None,
                 })
                 .collect(),
+        }
+    }
+}
+
+impl Drop for DatabaseSource {
+    fn drop(&mut self) {
+        // Say goodbye to MariaDB/MySQL (COM_QUIT), or the server counts an aborted client and
+        // logs a warning. PostgreSQL's client sends its terminate message when dropped.
+        for db in &mut self.dbs {
+            if let Some(Conn::MySql(conn)) = db.conn.take() {
+                runtime::spawn(async move {
+                    let _ = conn.disconnect().await;
+                });
+            }
         }
     }
 }
@@ -187,7 +211,9 @@ impl Source for DatabaseSource {
         );
         let mut rows = Vec::new();
         let mut errors = Vec::new();
+        let mut counters = read_all(&mut self.dbs).into_iter();
         for db in &mut self.dbs {
+            let read = counters.next().flatten();
             let name = db.target.name.clone();
             let label = [("db", name.as_str())];
             if db.target.kind == DbKind::Sqlite {
@@ -204,15 +230,14 @@ impl Source for DatabaseSource {
                 }
                 continue;
             }
-            match read_counters(db) {
-                Ok(c) => {
+            match read.unwrap_or_else(|| Err("the reading task failed".into())) {
+                Ok((now, c)) => {
                     up.push(&label, 1.0);
                     tx.push(&label, c.transactions as f64);
                     conns.push(&label, c.connections as f64);
                     dead.push(&label, c.deadlocks as f64);
                     rr.push(&label, c.rows_read as f64);
                     rw.push(&label, c.rows_written as f64);
-                    let now = Instant::now();
                     let row = interval_row(&db.target, db.prev.as_ref(), now, &c);
                     if let Some(r) = row["cacheHitRatio"].as_f64() {
                         hit.push(&label, r);
@@ -295,11 +320,69 @@ fn interval_row(
     })
 }
 
-fn read_counters(db: &mut Db) -> Result<Counters, String> {
-    if db.conn.is_none() {
-        db.conn = Some(connect(&db.target)?);
+/// Reads every server's counters at once on the I/O runtime, so that one slow or dead
+/// server costs the tick its timeout once, not once per database. Each connection travels
+/// into its task and comes back when the reading succeeded; a failed one is dropped, so the
+/// next tick reconnects. Entries for SQLite targets, and for a task that panicked, are `None`.
+fn read_all(dbs: &mut [Db]) -> Vec<Option<Result<(Instant, Counters), String>>> {
+    let jobs: Vec<(usize, DbTarget, Option<Conn>)> = dbs
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, db)| db.target.kind != DbKind::Sqlite)
+        .map(|(i, db)| (i, db.target.clone(), db.conn.take()))
+        .collect();
+    let mut out: Vec<Option<Result<(Instant, Counters), String>>> =
+        (0..dbs.len()).map(|_| None).collect();
+    if jobs.is_empty() {
+        return out;
     }
-    match db.conn.as_mut().expect("connected above") {
+    let answers = runtime::block_on(async move {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, target, conn) in jobs {
+            set.spawn(async move { (i, read_counters(&target, conn).await) });
+        }
+        let mut answers = Vec::new();
+        while let Some(done) = set.join_next().await {
+            // A task only ends early when it panicked; its database then reads as absent
+            // and is retried at the next tick.
+            if let Ok(answer) = done {
+                answers.push(answer);
+            }
+        }
+        answers
+    });
+    for (i, (conn, result)) in answers {
+        dbs[i].conn = conn;
+        out[i] = Some(result);
+    }
+    out
+}
+
+/// Connects when needed, then reads the counters within [`QUERY_TIMEOUT`]. The connection
+/// comes back only when the reading succeeded.
+async fn read_counters(
+    target: &DbTarget,
+    conn: Option<Conn>,
+) -> (Option<Conn>, Result<(Instant, Counters), String>) {
+    let mut conn = match conn {
+        Some(c) => c,
+        None => match connect(target).await {
+            Ok(c) => c,
+            Err(e) => return (None, Err(e)),
+        },
+    };
+    match tokio::time::timeout(QUERY_TIMEOUT, query_counters(&mut conn)).await {
+        Ok(Ok(c)) => (Some(conn), Ok((Instant::now(), c))),
+        Ok(Err(e)) => (None, Err(e)),
+        Err(_) => (
+            None,
+            Err(format!("no answer within {} ms", QUERY_TIMEOUT.as_millis())),
+        ),
+    }
+}
+
+async fn query_counters(conn: &mut Conn) -> Result<Counters, String> {
+    match conn {
         Conn::Postgres(client) => {
             let row = client
                 .query_one(
@@ -309,6 +392,7 @@ fn read_counters(db: &mut Db) -> Result<Counters, String> {
                      FROM pg_stat_database WHERE datname = current_database()",
                     &[],
                 )
+                .await
                 .map_err(|e| e.to_string())?;
             let g = |i: usize| row.get::<_, i64>(i).max(0) as u64;
             Ok(Counters {
@@ -322,7 +406,7 @@ fn read_counters(db: &mut Db) -> Result<Counters, String> {
             })
         }
         Conn::MySql(conn) => {
-            use mysql::prelude::Queryable;
+            use mysql_async::prelude::Queryable;
             let rows: Vec<(String, String)> = conn
                 .query(
                     "SHOW GLOBAL STATUS WHERE Variable_name IN ('Handler_commit','Handler_rollback',\
@@ -330,6 +414,7 @@ fn read_counters(db: &mut Db) -> Result<Counters, String> {
                      'Innodb_deadlocks','Innodb_rows_read','Innodb_rows_inserted','Innodb_rows_updated',\
                      'Innodb_rows_deleted','Rows_read','Handler_write','Handler_update','Handler_delete')",
                 )
+                .await
                 .map_err(|e| e.to_string())?;
             let find = |k: &str| {
                 rows.iter()
@@ -359,26 +444,40 @@ fn read_counters(db: &mut Db) -> Result<Counters, String> {
     }
 }
 
-fn connect(t: &DbTarget) -> Result<Conn, String> {
+async fn connect(t: &DbTarget) -> Result<Conn, String> {
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot connect: {e}");
+    let timed_out = || {
+        format!(
+            "cannot connect: no answer within {} ms",
+            CONNECT_TIMEOUT.as_millis()
+        )
+    };
     match t.kind {
         DbKind::Postgres => {
-            let mut cfg: postgres::Config =
+            let mut cfg: tokio_postgres::Config =
                 t.url.parse().map_err(|e| format!("invalid URL: {e}"))?;
             cfg.connect_timeout(CONNECT_TIMEOUT);
             cfg.application_name("novacron-perf-collector");
-            cfg.connect(postgres::NoTls)
-                .map(|c| Conn::Postgres(Box::new(c)))
-                .map_err(|e| format!("cannot connect: {e}"))
+            let (client, connection) =
+                tokio::time::timeout(CONNECT_TIMEOUT, cfg.connect(tokio_postgres::NoTls))
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map_err(|e| cannot(&e))?;
+            // The connection object does the socket I/O for the client; it ends by itself when
+            // the client is dropped or the server goes away.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(Conn::Postgres(Box::new(client)))
         }
         DbKind::MySql => {
-            let opts = mysql::Opts::from_url(&t.url).map_err(|e| format!("invalid URL: {e}"))?;
-            let opts = mysql::OptsBuilder::from_opts(opts)
-                .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
-                .read_timeout(Some(CONNECT_TIMEOUT))
-                .write_timeout(Some(CONNECT_TIMEOUT));
-            mysql::Conn::new(opts)
-                .map(|c| Conn::MySql(Box::new(c)))
-                .map_err(|e| format!("cannot connect: {e}"))
+            let opts =
+                mysql_async::Opts::from_url(&t.url).map_err(|e| format!("invalid URL: {e}"))?;
+            let conn = tokio::time::timeout(CONNECT_TIMEOUT, mysql_async::Conn::new(opts))
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(|e| cannot(&e))?;
+            Ok(Conn::MySql(Box::new(conn)))
         }
         DbKind::Sqlite => unreachable!("SQLite files are read without a connection kept"),
     }
