@@ -297,20 +297,23 @@ export type InitializedPerformanceSystem = NovaCronPerformanceSystem & Initializ
 
 /**
  * The whole system: profile, framework and (as they are built) monitoring components.
- * The component fields are `null` until `initialize()`; use the system that `initialize()`
- * or a factory resolves to, whose type has them.
+ * `framework`, `metricsCollector`, `profileManager` and `currentProfile` are set by
+ * `initialize()` (a factory calls it) and are `null` only before it: they are typed as
+ * set, so that the usual `await perfSystem.initialize(); perfSystem.framework…` compiles
+ * under `--strict` (TypeScript cannot narrow a field after an awaited call). Check
+ * `isInitialized` where a system may not be initialized yet.
  */
 export class NovaCronPerformanceSystem {
   constructor(config?: SystemConfig);
   config: SystemConfig & { environment: string; autoStart: boolean; profilePath: string; dataPath: string };
-  framework: PerformanceBenchmarkingFramework | null;
-  metricsCollector: PerformanceMetricsCollector | null;
+  framework: PerformanceBenchmarkingFramework;
+  metricsCollector: PerformanceMetricsCollector;
   dashboard: unknown | null;
   runner: unknown | null;
   trendAnalyzer: unknown | null;
   recommendationEngine: unknown | null;
-  profileManager: EnvironmentProfileManager | null;
-  currentProfile: ProfileConfiguration | null;
+  profileManager: EnvironmentProfileManager;
+  currentProfile: ProfileConfiguration;
   isInitialized: boolean;
   isRunning: boolean;
   /** Builds the components (once) and starts them unless `autoStart` is false; resolves to this system. */

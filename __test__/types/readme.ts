@@ -30,8 +30,8 @@ async function quickStart(): Promise<void> {
 
 // ## Custom Profile Creation
 async function customProfile(): Promise<void> {
-  // initialize() resolves to the system itself, typed with its components built.
-  const perfSystem = await new NovaCronPerformanceSystem({ environment: 'production' }).initialize();
+  const perfSystem = new NovaCronPerformanceSystem({ environment: 'production' });
+  await perfSystem.initialize();
 
   await perfSystem.createCustomProfile('high-throughput', 'production', {
     framework: { maxConcurrency: 16 },
@@ -147,11 +147,14 @@ async function apiReference(): Promise<void> {
   await perfSystem.stop();
 }
 
-// Before initialize() the components are null, and the type says so.
-function beforeInitialize(): void {
-  const perfSystem = new NovaCronPerformanceSystem();
-  // @ts-expect-error framework is null until initialize()
-  perfSystem.framework.registerBenchmark('custom_test', CustomBenchmark);
+// A factory's result says it is initialized; a plain constructor's does not.
+async function initializedFlag(): Promise<void> {
+  const created = await NovaCronPerformanceSystem.createDevelopmentSystem();
+  const yes: true = created.isInitialized;
+  const fresh = new NovaCronPerformanceSystem();
+  // @ts-expect-error isInitialized is only known to be true after initialize()
+  const no: true = fresh.isInitialized;
+  void [yes, no];
 }
 
-void [customBenchmark, quickStart, customProfile, metricsHistory, networkStorage, remoteHost, httpEndpoint, apiReference, beforeInitialize];
+void [customBenchmark, quickStart, customProfile, metricsHistory, networkStorage, remoteHost, httpEndpoint, apiReference, initializedFlag];
