@@ -17,11 +17,12 @@ pub mod udp;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use self::peer::Peer;
 use super::http::{self, HttpTarget, UrlCheck};
-use super::options::Obj;
+use super::options::{Accepts, Fields, Rule};
 use super::{BenchError, BenchResult};
 
 /// Modes of `network.mode`.
@@ -37,22 +38,173 @@ pub enum Mode {
     Http,
 }
 
-const KEYS: &[&str] = &[
-    "mode",
-    "host",
-    "port",
-    "duration",
-    "warmup",
-    "streams",
-    "url",
-    "rate",
-    "connections",
-    "connectTimeout",
-    "bandwidth",
-    "packetSize",
-    "messageSize",
-    "timeout",
-];
+/// Highest TCP/UDP port; the one port-range rule of the peer and of `network.port`.
+pub const PORT_MAX: u64 = 65_535;
+
+/// The `network` option table: names, limits and accepted values (the one place they live).
+pub const FIELDS: Fields = Fields {
+    prefix: "network",
+    rules: &[
+        Rule {
+            key: "mode",
+            accepts: Accepts::OneOf(&["tcp", "tcp_rr", "udp", "http"]),
+        },
+        Rule {
+            key: "host",
+            accepts: Accepts::Text,
+        },
+        Rule {
+            key: "port",
+            accepts: Accepts::Int {
+                min: 1,
+                max: PORT_MAX,
+            },
+        },
+        Rule {
+            key: "duration",
+            accepts: Accepts::Int {
+                min: 100,
+                max: 86_400_000,
+            },
+        },
+        Rule {
+            key: "warmup",
+            accepts: Accepts::Int {
+                min: 0,
+                max: 3_600_000,
+            },
+        },
+        Rule {
+            key: "streams",
+            accepts: Accepts::Int { min: 1, max: 128 },
+        },
+        Rule {
+            key: "url",
+            accepts: Accepts::Text,
+        },
+        Rule {
+            key: "rate",
+            accepts: Accepts::Num { min: 1.0, max: 1e7 },
+        },
+        Rule {
+            key: "connections",
+            accepts: Accepts::Int { min: 1, max: 1024 },
+        },
+        Rule {
+            key: "connectTimeout",
+            accepts: Accepts::Int {
+                min: 1,
+                max: 600_000,
+            },
+        },
+        Rule {
+            key: "bandwidth",
+            accepts: Accepts::Num {
+                min: 1e3,
+                max: 1e11,
+            },
+        },
+        Rule {
+            key: "packetSize",
+            accepts: Accepts::Int {
+                min: protocol::UDP_HEADER as u64,
+                max: 65_000,
+            },
+        },
+        Rule {
+            key: "messageSize",
+            accepts: Accepts::Int {
+                min: 1,
+                max: peer::MAX_ECHO as u64,
+            },
+        },
+        Rule {
+            key: "timeout",
+            accepts: Accepts::Int {
+                min: 1,
+                max: 600_000,
+            },
+        },
+    ],
+};
+
+/// The `network` object as the caller wrote it (absent: `None`); [`Self::validate`] checks
+/// it against [`FIELDS`] and fills the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkInput {
+    /// One test only.
+    pub mode: Option<String>,
+    /// Remote peer host.
+    pub host: Option<String>,
+    /// Remote peer port.
+    pub port: Option<f64>,
+    /// Measured time per test, ms.
+    pub duration: Option<f64>,
+    /// Warm-up per test, ms.
+    pub warmup: Option<f64>,
+    /// Parallel TCP streams.
+    pub streams: Option<f64>,
+    /// HTTP URL.
+    pub url: Option<String>,
+    /// Open-loop rate, requests/s.
+    pub rate: Option<f64>,
+    /// HTTP connections.
+    pub connections: Option<f64>,
+    /// Connect timeout, ms.
+    pub connect_timeout: Option<f64>,
+    /// UDP target rate, bits/s.
+    pub bandwidth: Option<f64>,
+    /// UDP datagram size, bytes.
+    pub packet_size: Option<f64>,
+    /// TCP_RR message size, bytes.
+    pub message_size: Option<f64>,
+    /// HTTP request timeout, ms.
+    pub timeout: Option<f64>,
+}
+
+impl NetworkInput {
+    /// Checks every value against [`FIELDS`] and fills the defaults.
+    pub fn validate(&self) -> BenchResult<NetworkOptions> {
+        let f = &FIELDS;
+        let mode = f.choice("mode", self.mode.as_deref())?.map(|m| match m {
+            "tcp" => Mode::Tcp,
+            "tcp_rr" => Mode::TcpRr,
+            "udp" => Mode::Udp,
+            _ => Mode::Http,
+        });
+        let ms = |k: &str, v: Option<f64>| -> BenchResult<Option<Duration>> {
+            Ok(f.int(k, v)?.map(Duration::from_millis))
+        };
+        let url = f.text("url", self.url.as_deref())?.map(str::to_owned);
+        if let Some(u) = &url {
+            http::parse_url(u, "network.url")?;
+        }
+        Ok(NetworkOptions {
+            mode,
+            host: f.text("host", self.host.as_deref())?.map(str::to_owned),
+            port: f
+                .int("port", self.port)?
+                .unwrap_or(u64::from(protocol::DEFAULT_PORT)) as u16,
+            duration: ms("duration", self.duration)?,
+            warmup: ms("warmup", self.warmup)?,
+            streams: f.int("streams", self.streams)?.unwrap_or(1) as u32,
+            url,
+            rate: f.num("rate", self.rate)?,
+            connections: f.int("connections", self.connections)?.unwrap_or(10) as u32,
+            connect_timeout: ms("connectTimeout", self.connect_timeout)?
+                .unwrap_or(Duration::from_secs(3)),
+            bandwidth: f
+                .num("bandwidth", self.bandwidth)?
+                .unwrap_or(udp::DEFAULT_BITS_PER_SECOND),
+            packet_size: f
+                .int("packetSize", self.packet_size)?
+                .unwrap_or(udp::DEFAULT_PACKET as u64) as usize,
+            message_size: f.int("messageSize", self.message_size)?.unwrap_or(1) as usize,
+            timeout: ms("timeout", self.timeout)?.unwrap_or(Duration::from_secs(2)),
+        })
+    }
+}
 
 /// Checked `network` options.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,48 +240,9 @@ pub struct NetworkOptions {
 }
 
 impl NetworkOptions {
-    /// Reads and checks the JS `network` object.
+    /// Decodes and checks the JS `network` object.
     pub fn parse(v: &Value) -> BenchResult<NetworkOptions> {
-        let o = Obj::new(v, "network")?;
-        o.only(KEYS)?;
-        let mode = o
-            .choice("mode", &["tcp", "tcp_rr", "udp", "http"])?
-            .map(|m| match m {
-                "tcp" => Mode::Tcp,
-                "tcp_rr" => Mode::TcpRr,
-                "udp" => Mode::Udp,
-                _ => Mode::Http,
-            });
-        let ms = |k: &str, min: u64, max: u64| -> BenchResult<Option<Duration>> {
-            Ok(o.opt_int(k, min, max)?.map(Duration::from_millis))
-        };
-        let url = o.string("url")?.map(str::to_owned);
-        if let Some(u) = &url {
-            http::parse_url(u, "network.url")?;
-        }
-        Ok(NetworkOptions {
-            mode,
-            host: o.string("host")?.map(str::to_owned),
-            port: o.int("port", u64::from(protocol::DEFAULT_PORT), 1, 65_535)? as u16,
-            duration: ms("duration", 100, 86_400_000)?,
-            warmup: ms("warmup", 0, 3_600_000)?,
-            streams: o.int("streams", 1, 1, 128)? as u32,
-            url,
-            rate: o.opt_num("rate", 1.0, 1e7)?,
-            connections: o.int("connections", 10, 1, 1024)? as u32,
-            connect_timeout: ms("connectTimeout", 1, 600_000)?.unwrap_or(Duration::from_secs(3)),
-            bandwidth: o
-                .opt_num("bandwidth", 1e3, 1e11)?
-                .unwrap_or(udp::DEFAULT_BITS_PER_SECOND),
-            packet_size: o.int(
-                "packetSize",
-                udp::DEFAULT_PACKET as u64,
-                protocol::UDP_HEADER as u64,
-                65_000,
-            )? as usize,
-            message_size: o.int("messageSize", 1, 1, peer::MAX_ECHO as u64)? as usize,
-            timeout: ms("timeout", 1, 600_000)?.unwrap_or(Duration::from_secs(2)),
-        })
+        FIELDS.decode::<NetworkInput>(v)?.validate()
     }
 
     /// True when a test of `mode` runs.

@@ -20,6 +20,7 @@ pub mod target;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use self::engine::{io_uring_available, run_io_uring, run_psync, Worker};
@@ -27,7 +28,7 @@ use self::file::TestFile;
 use self::job::{EngineKind, JobOutcome, JobSpec, Offsets, Pattern, Window, WorkerStats};
 use self::target::TargetInfo;
 use super::control::RunControl;
-use super::options::Obj;
+use super::options::{Accepts, Fields, Rule};
 use super::rng::Rng;
 use super::{BenchError, BenchResult};
 
@@ -48,19 +49,133 @@ pub const RAND_BLOCK: u64 = 4096;
 /// Speed assumed to plan (not to measure) how long writing the test file takes.
 const PLAN_FILL_BYTES_PER_MS: f64 = 300_000.0;
 
-const KEYS: &[&str] = &[
-    "directory",
-    "fileSize",
-    "blockSize",
-    "pattern",
-    "rwmixread",
-    "direct",
-    "duration",
-    "rampTime",
-    "queueDepth",
-    "numJobs",
-    "engine",
-];
+/// The `storage` option table: names, limits and accepted values (the one place they live).
+pub const FIELDS: Fields = Fields {
+    prefix: "storage",
+    rules: &[
+        Rule {
+            key: "directory",
+            accepts: Accepts::Text,
+        },
+        Rule {
+            key: "fileSize",
+            accepts: Accepts::Int {
+                min: 1 << 20,
+                max: 1 << 50,
+            },
+        },
+        Rule {
+            key: "blockSize",
+            accepts: Accepts::Int {
+                min: 512,
+                max: 64 << 20,
+            },
+        },
+        Rule {
+            key: "pattern",
+            accepts: Accepts::OneOf(&["read", "write", "randread", "randwrite", "randrw"]),
+        },
+        Rule {
+            key: "rwmixread",
+            accepts: Accepts::Int { min: 0, max: 100 },
+        },
+        Rule {
+            key: "direct",
+            accepts: Accepts::Bool,
+        },
+        Rule {
+            key: "duration",
+            accepts: Accepts::Int {
+                min: 100,
+                max: 86_400_000,
+            },
+        },
+        Rule {
+            key: "rampTime",
+            accepts: Accepts::Int {
+                min: 0,
+                max: 3_600_000,
+            },
+        },
+        Rule {
+            key: "queueDepth",
+            accepts: Accepts::Int { min: 1, max: 1024 },
+        },
+        Rule {
+            key: "numJobs",
+            accepts: Accepts::Int { min: 1, max: 64 },
+        },
+        Rule {
+            key: "engine",
+            accepts: Accepts::OneOf(&["io_uring", "psync"]),
+        },
+    ],
+};
+
+/// The `storage` object as the caller wrote it (absent: `None`); [`Self::validate`] checks
+/// it against [`FIELDS`] and fills the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageInput {
+    /// Target folder.
+    pub directory: Option<String>,
+    /// Test file size, bytes.
+    pub file_size: Option<f64>,
+    /// Block size, bytes.
+    pub block_size: Option<f64>,
+    /// One pattern only.
+    pub pattern: Option<String>,
+    /// Reads in % for randrw.
+    pub rwmixread: Option<f64>,
+    /// O_DIRECT.
+    pub direct: Option<bool>,
+    /// Measured time per job, ms.
+    pub duration: Option<f64>,
+    /// Ramp per job, ms.
+    pub ramp_time: Option<f64>,
+    /// Queue depth.
+    pub queue_depth: Option<f64>,
+    /// Workers per job.
+    pub num_jobs: Option<f64>,
+    /// Engine to force.
+    pub engine: Option<String>,
+}
+
+impl StorageInput {
+    /// Checks every value against [`FIELDS`] and fills the defaults.
+    pub fn validate(&self) -> BenchResult<StorageOptions> {
+        let f = &FIELDS;
+        let pattern = f
+            .choice("pattern", self.pattern.as_deref())?
+            .and_then(Pattern::parse);
+        let engine = f
+            .choice("engine", self.engine.as_deref())?
+            .map(|e| match e {
+                "io_uring" => EngineKind::IoUring,
+                _ => EngineKind::Psync,
+            });
+        let int = |key: &str, v: Option<f64>| f.int(key, v);
+        Ok(StorageOptions {
+            directory: f
+                .text("directory", self.directory.as_deref())?
+                .map(PathBuf::from),
+            file_size: int("fileSize", self.file_size)?.unwrap_or(DEFAULT_FILE_SIZE),
+            block_size: int("blockSize", self.block_size)?,
+            pattern,
+            rwmixread: int("rwmixread", self.rwmixread)?.unwrap_or(70) as u32,
+            direct: self.direct.unwrap_or(true),
+            duration: Duration::from_millis(
+                int("duration", self.duration)?.unwrap_or(DEFAULT_DURATION_MS),
+            ),
+            ramp: Duration::from_millis(
+                int("rampTime", self.ramp_time)?.unwrap_or(DEFAULT_RAMP_MS),
+            ),
+            queue_depth: int("queueDepth", self.queue_depth)?.map(|q| q as u32),
+            num_jobs: int("numJobs", self.num_jobs)?.unwrap_or(1) as u32,
+            engine,
+        })
+    }
+}
 
 /// Checked `storage` options.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,40 +205,9 @@ pub struct StorageOptions {
 }
 
 impl StorageOptions {
-    /// Reads and checks the JS `storage` object.
+    /// Decodes and checks the JS `storage` object.
     pub fn parse(v: &Value) -> BenchResult<StorageOptions> {
-        let o = Obj::new(v, "storage")?;
-        o.only(KEYS)?;
-        let pattern = o
-            .choice(
-                "pattern",
-                &["read", "write", "randread", "randwrite", "randrw"],
-            )?
-            .and_then(Pattern::parse);
-        let engine = o
-            .choice("engine", &["io_uring", "psync"])?
-            .map(|e| match e {
-                "io_uring" => EngineKind::IoUring,
-                _ => EngineKind::Psync,
-            });
-        Ok(StorageOptions {
-            directory: o.string("directory")?.map(PathBuf::from),
-            file_size: o.int("fileSize", DEFAULT_FILE_SIZE, 1 << 20, 1 << 50)?,
-            block_size: o.opt_int("blockSize", 512, 64 << 20)?,
-            pattern,
-            rwmixread: o.int("rwmixread", 70, 0, 100)? as u32,
-            direct: o.bool("direct", true)?,
-            duration: Duration::from_millis(o.int(
-                "duration",
-                DEFAULT_DURATION_MS,
-                100,
-                86_400_000,
-            )?),
-            ramp: Duration::from_millis(o.int("rampTime", DEFAULT_RAMP_MS, 0, 3_600_000)?),
-            queue_depth: o.opt_int("queueDepth", 1, 1024)?.map(|q| q as u32),
-            num_jobs: o.int("numJobs", 1, 1, 64)? as u32,
-            engine,
-        })
+        FIELDS.decode::<StorageInput>(v)?.validate()
     }
 
     /// The jobs to run, in order (fsync is added by [`run`] for the suite).

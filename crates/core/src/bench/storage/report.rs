@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::job::{EngineKind, JobOutcome, Pattern};
 use super::target::TargetInfo;
+use crate::bench::rules;
 use crate::bench::skipped;
 
 /// Everything the storage part measured.
@@ -32,8 +33,8 @@ pub struct StorageReport {
     pub fsync: Option<Value>,
 }
 
-fn rec(kind: &str, severity: &str, message: String) -> Value {
-    json!({ "type": kind, "severity": severity, "message": message })
+fn rec(rule: rules::Rule, message: String) -> Value {
+    json!(rule.recommend(message))
 }
 
 impl StorageReport {
@@ -67,8 +68,7 @@ impl StorageReport {
         let mut general = Vec::new();
         if !self.direct {
             general.push(rec(
-                "configuration",
-                "medium",
+                rules::STORAGE_NOT_DIRECT,
                 format!(
                     "O_DIRECT was off ({}); reads may have been served from the page cache",
                     self.direct_reason.as_deref().unwrap_or("unknown reason")
@@ -77,30 +77,28 @@ impl StorageReport {
         }
         if let Some(w) = &self.target.warning {
             general.push(rec(
-                "configuration",
-                "high",
+                rules::STORAGE_MEMORY_BACKED,
                 format!("{w}; point storage.directory at the disk to size"),
             ));
         }
-        let read = self.sequential(Pattern::Read, 100.0, "read");
-        let write = self.sequential(Pattern::Write, 50.0, "write");
+        let read = self.sequential(Pattern::Read, rules::SEQ_READ_MIN_MBPS, "read");
+        let write = self.sequential(Pattern::Write, rules::SEQ_WRITE_MIN_MBPS, "write");
         let iops = self.iops();
         let mixed = match self.find(Pattern::RandRw).next() {
             Some(o) => {
                 let mut v = self.job(o);
                 let mut recs = Vec::new();
                 let ops = o.read_iops() + o.write_iops();
-                if ops < 10.0 {
+                if ops < rules::MIXED_MIN_OPS.limit {
                     recs.push(rec(
-                        "performance",
-                        "high",
+                        rules::MIXED_MIN_OPS,
                         format!("mixed 70/30 workload completes only {ops:.1} ops/s"),
                     ));
                 }
-                if let Some(avg) = v["latency"]["avg"].as_f64().filter(|a| *a > 500.0) {
+                let avg = o.latency().summary().map(|s| s.avg);
+                if let Some(avg) = avg.filter(|a| *a > rules::MIXED_MAX_AVG_MS.limit) {
                     recs.push(rec(
-                        "performance",
-                        "medium",
+                        rules::MIXED_MAX_AVG_MS,
                         format!("mixed workload average latency is {avg:.1} ms"),
                     ));
                 }
@@ -126,7 +124,8 @@ impl StorageReport {
         (perf, mixed)
     }
 
-    fn sequential(&self, p: Pattern, min_mbps: f64, what: &str) -> Value {
+    fn sequential(&self, p: Pattern, rule: rules::Rule, what: &str) -> Value {
+        let min_mbps = rule.limit;
         let jobs: Vec<&JobOutcome> = self.find(p).collect();
         if jobs.is_empty() {
             return skipped(format!("no sequential {what} job was requested"));
@@ -144,7 +143,7 @@ impl StorageReport {
             / 1_048_576.0;
         let mut recs = Vec::new();
         if mbps < min_mbps {
-            recs.push(rec("performance", "medium", format!("sequential {what} of {} B blocks reaches {mbps:.1} MiB/s (below {min_mbps} MiB/s)", largest.spec.block_size)));
+            recs.push(rec(rule, format!("sequential {what} of {} B blocks reaches {mbps:.1} MiB/s (below {min_mbps} MiB/s)", largest.spec.block_size)));
         }
         json!({ "results": results, "mbps": mbps, "recommendations": recs })
     }
@@ -175,38 +174,42 @@ impl StorageReport {
         let mut recs = Vec::new();
         let read_iops = head_r.map(|o| o.read_iops());
         let write_iops = head_w.map(|o| o.write_iops());
-        if let Some(r) = read_iops.filter(|r| *r < 1000.0) {
+        let rule = rules::RAND_READ_MIN_IOPS;
+        if let Some(r) = read_iops.filter(|r| *r < rule.limit) {
             recs.push(rec(
-                "performance",
-                "medium",
+                rule,
                 format!(
-                    "random 4 KiB read IOPS at QD {} is {r:.0} (below 1000)",
-                    head.spec.queue_depth
+                    "random 4 KiB read IOPS at QD {} is {r:.0} (below {})",
+                    head.spec.queue_depth, rule.limit
                 ),
             ));
         }
-        if let Some(w) = write_iops.filter(|w| *w < 500.0) {
+        let rule = rules::RAND_WRITE_MIN_IOPS;
+        if let Some(w) = write_iops.filter(|w| *w < rule.limit) {
             recs.push(rec(
-                "performance",
-                "medium",
+                rule,
                 format!(
-                    "random write IOPS at QD {} is {w:.0} (below 500)",
-                    head.spec.queue_depth
+                    "random write IOPS at QD {} is {w:.0} (below {})",
+                    head.spec.queue_depth, rule.limit
                 ),
             ));
         }
         for o in reads.iter().chain(&writes) {
             let achieved = o.achieved_queue_depth();
-            if o.spec.queue_depth > 1 && achieved < 0.8 * f64::from(o.spec.queue_depth) {
-                recs.push(rec("configuration", "low", format!("{}: only {achieved:.1} of {} I/Os were in flight on average (the submitter, not the device, limited this job)", o.spec.label(), o.spec.queue_depth)));
+            if o.spec.queue_depth > 1
+                && achieved < rules::QD_MIN_ACHIEVED_SHARE.limit * f64::from(o.spec.queue_depth)
+            {
+                recs.push(rec(rules::QD_MIN_ACHIEVED_SHARE, format!("{}: only {achieved:.1} of {} I/Os were in flight on average (the submitter, not the device, limited this job)", o.spec.label(), o.spec.queue_depth)));
             }
         }
         if let (Some(lo), Some(hi)) = (
             reads.iter().min_by_key(|o| o.spec.queue_depth),
             reads.iter().max_by_key(|o| o.spec.queue_depth),
         ) {
-            if hi.spec.queue_depth >= 16 && hi.read_iops() < 1.5 * lo.read_iops() {
-                recs.push(rec("scalability", "info", format!("random read IOPS barely grow from QD {} ({:.0}) to QD {} ({:.0}): the device saturates at low queue depth", lo.spec.queue_depth, lo.read_iops(), hi.spec.queue_depth, hi.read_iops())));
+            if f64::from(hi.spec.queue_depth) >= rules::QD_SATURATION_MIN_DEPTH.limit
+                && hi.read_iops() < rules::QD_SATURATION_MIN_GAIN.limit * lo.read_iops()
+            {
+                recs.push(rec(rules::QD_SATURATION_MIN_GAIN, format!("random read IOPS barely grow from QD {} ({:.0}) to QD {} ({:.0}): the device saturates at low queue depth", lo.spec.queue_depth, lo.read_iops(), hi.spec.queue_depth, hi.read_iops())));
             }
         }
         json!({
