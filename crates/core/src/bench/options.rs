@@ -90,9 +90,13 @@ pub fn show_num(n: f64) -> String {
 }
 
 impl Fields {
-    /// `<prefix>.<key>`.
+    /// `<prefix>.<key>` (just `<key>` for a top-level table with an empty prefix).
     pub fn field(&self, key: &str) -> String {
-        format!("{}.{key}", self.prefix)
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
     }
 
     fn rule(&self, key: &str) -> Accepts {

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use self::peer::Peer;
 use super::http::{self, HttpTarget, UrlCheck};
-use super::options::{Accepts, Fields, Rule};
+use super::options::{self, Accepts, Fields, Rule};
 use super::{BenchError, BenchResult};
 
 /// Modes of `network.mode`.
@@ -40,6 +40,38 @@ pub enum Mode {
 
 /// Highest TCP/UDP port; the one port-range rule of the peer and of `network.port`.
 pub const PORT_MAX: u64 = 65_535;
+
+/// The standalone peer's arguments (`novacron-perf peer`); port 0: any free port.
+pub const PEER_FIELDS: Fields = Fields {
+    prefix: "",
+    rules: &[
+        Rule {
+            key: "bind",
+            accepts: Accepts::Text,
+        },
+        Rule {
+            key: "port",
+            accepts: Accepts::Int {
+                min: 0,
+                max: PORT_MAX,
+            },
+        },
+    ],
+};
+
+/// Starts a standalone peer on `bind:port`, checking both first.
+pub fn start_peer(bind: &str, port: f64) -> BenchResult<Peer> {
+    let ip: std::net::IpAddr = bind.parse().map_err(|_| {
+        BenchError::kind(
+            "bind",
+            options::show(&Value::String(bind.to_owned())),
+            "an IP address such as 127.0.0.1, 0.0.0.0 or ::",
+        )
+    })?;
+    let port = PEER_FIELDS.int("port", Some(port))?.unwrap_or(0) as u16;
+    Peer::start(SocketAddr::new(ip, port))
+        .map_err(|e| BenchError::Io(format!("peer: cannot listen on {ip}:{port}: {e}")))
+}
 
 /// The `network` option table: names, limits and accepted values (the one place they live).
 pub const FIELDS: Fields = Fields {
