@@ -147,8 +147,3 @@ impl<T> Outcome<T> {
         Outcome::Not(StatusNote::skipped(reason))
     }
 }
-
-/// A skipped sub-result as JSON (for reports still assembled as JSON).
-pub fn skipped(reason: impl Into<String>) -> serde_json::Value {
-    serde_json::to_value(StatusNote::skipped(reason)).unwrap_or_default()
-}

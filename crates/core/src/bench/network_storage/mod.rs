@@ -205,11 +205,14 @@ pub fn run(opts: &SuiteOptions, ctl: &Arc<RunControl>) -> BenchResult<NetworkSto
     ctl.set_total(planned);
     let out = ctl.with_ticker(|| -> BenchResult<NetworkStorageReport> {
         let (storage_perf, mixed) = match (&opts.storage, storage_ready) {
-            (Some(o), Some(p)) => storage::run(o, p, ctl)?.to_json(),
-            _ => {
-                let off = serde_json::json!(StatusNote::skipped("storage: false"));
-                (off.clone(), off)
+            (Some(o), Some(p)) => {
+                let (perf, mixed) = storage::run(o, p, ctl)?.report();
+                (Outcome::Done(perf), mixed)
             }
+            _ => (
+                Outcome::skipped("storage: false"),
+                Outcome::skipped("storage: false"),
+            ),
         };
         let network_perf = match (&opts.network, net_ready) {
             (Some(o), Some(p)) => Outcome::Done(run_network(o, p, ctl)?),

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::NetworkRuns;
 use crate::bench::http::{HttpErrors, HttpRun, HttpRunReport};
 use crate::bench::latency::LatencySummary;
 use crate::bench::net::{rr::RrReport, tcp::TcpThroughput, udp::UdpResult, Mode};
 use crate::bench::rules::{self, Recommendation};
+use crate::bench::storage::report::{MixedReport, StoragePerformance};
 use crate::bench::{Outcome, StatusNote};
 
 /// What `NetworkStorageBenchmark#run` resolves to as `results`.
@@ -20,10 +20,10 @@ use crate::bench::{Outcome, StatusNote};
 pub struct NetworkStorageReport {
     /// The network part.
     pub network_performance: Outcome<NetworkPerformance>,
-    /// The storage part (`storagePerformance`).
-    pub storage_performance: Value,
+    /// The storage part.
+    pub storage_performance: Outcome<StoragePerformance>,
     /// The mixed storage job.
-    pub io_mixed_workload: Value,
+    pub io_mixed_workload: Outcome<MixedReport>,
     /// Units of every figure.
     pub units: Units,
     /// Where it was measured.
@@ -34,8 +34,8 @@ impl NetworkStorageReport {
     /// The report of the parts, with units and environment.
     pub fn new(
         network_performance: Outcome<NetworkPerformance>,
-        storage_performance: Value,
-        io_mixed_workload: Value,
+        storage_performance: Outcome<StoragePerformance>,
+        io_mixed_workload: Outcome<MixedReport>,
     ) -> NetworkStorageReport {
         NetworkStorageReport {
             network_performance,

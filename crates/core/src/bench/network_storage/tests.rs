@@ -292,3 +292,134 @@ fn a_single_mode_reports_the_others_as_skipped() {
     assert_eq!(report["storagePerformance"]["status"], "skipped");
     assert_eq!(report["ioMixedWorkload"]["reason"], "storage: false");
 }
+
+#[test]
+fn the_storage_report_keeps_the_contract_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = NetworkStorageOptions::parse(&json!({
+        "storage": { "directory": dir.path().to_str().unwrap(), "fileSize": 4 << 20, "duration": 100, "rampTime": 0, "queueDepth": 16 },
+        "network": false,
+    }))
+    .unwrap();
+    let ctl = RunControl::new(None);
+    let report = serde_json::to_value(run(&opts, &ctl).unwrap()).unwrap();
+    assert_eq!(report["networkPerformance"]["reason"], "network: false");
+    let sp = &report["storagePerformance"];
+    assert_eq!(
+        keys(sp),
+        sorted(&[
+            "readPerformance",
+            "writePerformance",
+            "iopsPerformance",
+            "fsyncLatency",
+            "conditions",
+            "recommendations"
+        ])
+    );
+    let job = sorted(&[
+        "pattern",
+        "blockSize",
+        "queueDepth",
+        "achievedQueueDepth",
+        "numJobs",
+        "engine",
+        "direct",
+        "fileSize",
+        "rampTimeMs",
+        "durationMs",
+        "iops",
+        "bytesPerSecond",
+        "mbps",
+        "latency",
+        "throughput",
+        "intervals",
+        "errors",
+        "read",
+    ]);
+    assert_eq!(
+        keys(&sp["readPerformance"]),
+        sorted(&["results", "mbps", "recommendations"])
+    );
+    assert_eq!(keys(&sp["readPerformance"]["results"]["size_1048576"]), job);
+    assert_eq!(
+        keys(&sp["readPerformance"]["results"]["size_1048576"]["read"]),
+        sorted(&[
+            "iops",
+            "bytesPerSecond",
+            "mbps",
+            "operations",
+            "bytes",
+            "latency"
+        ])
+    );
+    assert_eq!(
+        keys(&sp["readPerformance"]["results"]["size_1048576"]["throughput"]),
+        sorted(&[
+            "operationsPerSecond",
+            "totalOperations",
+            "totalTime",
+            "avgOperationTime",
+            "operations",
+            "truncated"
+        ])
+    );
+    assert_eq!(
+        sp["readPerformance"]["results"]["size_1048576"]["throughput"]["operations"],
+        json!([])
+    );
+    assert_eq!(
+        keys(&sp["iopsPerformance"]),
+        sorted(&[
+            "readIOPS",
+            "writeIOPS",
+            "queueDepth",
+            "numJobs",
+            "blockSize",
+            "direct",
+            "engine",
+            "latency",
+            "byQueueDepth",
+            "recommendations"
+        ])
+    );
+    assert_eq!(
+        keys(&sp["iopsPerformance"]["byQueueDepth"]["qd_16"]),
+        sorted(&["readIOPS", "writeIOPS", "read", "write"])
+    );
+    assert_eq!(
+        keys(&sp["fsyncLatency"]),
+        sorted(&[
+            "latency",
+            "writeLatency",
+            "operationsPerSecond",
+            "totalOperations",
+            "blockSize",
+            "sync",
+            "direct",
+            "rampTimeMs",
+            "durationMs"
+        ])
+    );
+    assert_eq!(
+        keys(&sp["conditions"]),
+        sorted(&[
+            "target",
+            "fileSize",
+            "direct",
+            "directReason",
+            "pageCachePossible",
+            "engine",
+            "engineReason",
+            "preconditioning",
+            "latencyKind"
+        ])
+    );
+    let mut mixed = job.clone();
+    mixed.extend(["write", "rwmixread", "description", "recommendations"].map(String::from));
+    mixed.sort();
+    assert_eq!(keys(&report["ioMixedWorkload"]), mixed);
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "test file removed"
+    );
+}
