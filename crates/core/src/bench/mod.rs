@@ -60,8 +60,10 @@ pub enum BenchError {
     #[error("{0}")]
     Io(String),
     /// The run was cancelled (abort or timeout); everything it started has been stopped.
-    #[error("network_storage: aborted during {phase}; all I/O, sockets, threads and temporary files were cleaned up")]
+    #[error("{benchmark}: aborted during {phase}; all I/O, sockets, threads and temporary files were cleaned up")]
     Cancelled {
+        /// Registry name of the benchmark (set by the registry; `benchmark` before that).
+        benchmark: &'static str,
         /// The phase that was running.
         phase: String,
     },
@@ -74,6 +76,17 @@ impl BenchError {
             BenchError::InvalidType { .. } => "TypeError",
             BenchError::OutOfRange { .. } => "RangeError",
             _ => "Error",
+        }
+    }
+
+    /// The error as the run of built-in `name` reports it (a cancellation names it).
+    pub fn in_benchmark(self, name: &'static str) -> BenchError {
+        match self {
+            BenchError::Cancelled { phase, .. } => BenchError::Cancelled {
+                benchmark: name,
+                phase,
+            },
+            other => other,
         }
     }
 

@@ -72,7 +72,7 @@ impl<B: Benchmark> PreparedRun for Prepared<B> {
     }
 
     fn run(&self, ctl: &Arc<RunControl>) -> BenchResult<Value> {
-        let report = B::run(&self.options, ctl)?;
+        let report = B::run(&self.options, ctl).map_err(|e| e.in_benchmark(B::NAME))?;
         serde_json::to_value(report)
             .map_err(|e| BenchError::Io(format!("{}: cannot encode the report: {e}", B::NAME)))
     }
@@ -148,6 +148,14 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.js_kind(), "RangeError");
+        // A cancelled run names its benchmark.
+        let ctl = RunControl::new(None);
+        ctl.cancel();
+        let run = spec
+            .prepare(&json!({ "storage": false, "network": { "mode": "udp" } }))
+            .unwrap();
+        let e = run.run(&ctl).unwrap_err().to_string();
+        assert!(e.starts_with("network_storage: aborted during "), "{e}");
         let e = builtin("nope").err().unwrap();
         assert_eq!(
             e.to_string(),
