@@ -176,7 +176,7 @@ impl StorageOptions {
         FIELDS.decode::<StorageInput>(v)?.validate()
     }
 
-    /// The jobs to run, in order (fsync is added by [`run`] for the suite).
+    /// The jobs to run, in order (fsync is added by [`super::run`] for the suite).
     pub fn plan(&self) -> Vec<JobSpec> {
         let job = |pattern, block_size, queue_depth| JobSpec {
             pattern,
