@@ -56,8 +56,8 @@ export interface BenchmarkOptions {
   [key: string]: unknown;
 }
 
-/** Base of every benchmark; subclasses implement `run()`. */
-export class SystemBenchmark {
+/** Base of every benchmark; subclasses implement `run()`. An EventEmitter (built-ins emit `progress`). */
+export class SystemBenchmark extends EventEmitter {
   constructor(config?: BenchmarkOptions & { framework?: PerformanceBenchmarkingFramework; signal?: AbortSignal });
   config: BenchmarkOptions & Record<string, any>;
   framework: PerformanceBenchmarkingFramework | null;

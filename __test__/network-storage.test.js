@@ -148,6 +148,18 @@ test('framework timeout mid-run: every thread, socket and temporary file is gone
   assert.ok(progress.length > 0 && progress.every((p) => p.name === 'network_storage' && typeof p.phase === 'string' && p.percent >= 0 && p.percent <= 100));
 });
 
+test('built-ins come from the core registry and run through one generic base', (t) => {
+  const { EventEmitter } = require('node:events');
+  const { BuiltinBenchmark } = require('../lib/builtin-benchmark');
+  const fw = new PerformanceBenchmarkingFramework({ metricsPath: tempDir(t), startMonitoring: false });
+  t.after(() => fw.shutdown());
+  assert.equal(fw.benchmarks.get('network_storage'), NetworkStorageBenchmark);
+  assert.ok(NetworkStorageBenchmark.prototype instanceof BuiltinBenchmark);
+  const bench = new NetworkStorageBenchmark({ storage: false, network: false });
+  assert.ok(bench instanceof EventEmitter);
+  assert.equal(bench.registryName, 'network_storage');
+});
+
 test('default folder: a new temp folder on a disk file system, removed afterwards', async () => {
   const before = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('novacron-perf-storage-'));
   const r = await new NetworkStorageBenchmark({ storage: { ...SMALL, pattern: 'read' } }).run();

@@ -32,7 +32,8 @@ function parsePeerArgs(args) {
     if (a === '--json') out.json = true;
     else if (a === '--port') {
       const v = value();
-      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--port: got ${JSON.stringify(v)} (accepted: an integer from 0 to 65535)`);
+      // Digits only here; the port range is the core's rule (startPeer reports it).
+      if (!/^\d+$/.test(v)) throw new Error(`--port: got ${JSON.stringify(v)} (accepted: a port number, digits only)`);
       out.port = Number(v);
     } else if (a === '--bind') out.bind = value();
     else if (a === '--help' || a === '-h') out.help = true;

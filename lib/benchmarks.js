@@ -4,6 +4,7 @@
  * JS operation in JS with `process.hrtime.bigint()` — never across the native boundary —
  * exclude warm-up, and hand the samples to the Rust `stats` module for the summary.
  */
+const { EventEmitter } = require('node:events');
 const native = require('./native');
 const check = require('./validate');
 
@@ -35,12 +36,16 @@ function throwIfAborted(signal) {
   if (signal && signal.aborted) throw signal.reason ?? new Error('Benchmark aborted');
 }
 
-/** Base of every benchmark. Subclasses implement `async run()`. */
-class SystemBenchmark {
+/**
+ * Base of every benchmark. Subclasses implement `async run()`. An EventEmitter, so that a
+ * benchmark can report `progress` to whoever holds it.
+ */
+class SystemBenchmark extends EventEmitter {
   /**
    * @param {object} [config] run options; `framework` and `signal` are set by the framework.
    */
   constructor(config = {}) {
+    super();
     check.plainObject('config', config);
     check.runOptions(config);
     this.config = config;

@@ -10,11 +10,12 @@ const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
 const { nearestRank } = require('./nearest-rank');
-const { NetworkStorageBenchmark, REGISTRY_NAME: NETWORK_STORAGE } = require('./network-storage');
+const { builtinTable } = require('./builtin-benchmark');
+const { NetworkStorageBenchmark } = require('./network-storage');
 
 const DAY_MS = 86_400_000;
-/** Built-in benchmarks every framework has (api-spec §3.2 registry names). */
-const DEFAULT_BENCHMARKS = { [NETWORK_STORAGE]: NetworkStorageBenchmark };
+/** Built-in benchmarks every framework has: the core registry's names, each with its JS class. */
+const DEFAULT_BENCHMARKS = builtinTable([NetworkStorageBenchmark]);
 /** Events that originate in core threads and cross the native bridge. */
 const CORE_EVENTS = new Set(['metrics:collected']);
 /** How long a timed-out benchmark gets to finish its cleanup after the abort. */

@@ -3,10 +3,11 @@
 //! thread-safe function. It holds no logic of its own; that lives in `novacron-perf-core`.
 #![deny(clippy::all)]
 
+mod benchmark;
 mod collector;
 mod error;
 mod events;
 mod framework;
-mod network_storage;
+mod peer;
 mod profiles;
 mod stats;

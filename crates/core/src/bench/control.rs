@@ -84,6 +84,7 @@ impl RunControl {
     pub fn check(&self) -> Result<(), BenchError> {
         if self.is_cancelled() {
             Err(BenchError::Cancelled {
+                benchmark: "benchmark",
                 phase: self.plan.lock().phase.clone(),
             })
         } else {

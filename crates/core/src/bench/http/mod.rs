@@ -13,11 +13,12 @@ pub mod load;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use self::conn::{Conn, Request};
 use self::load::{LoadSpec, LoadStats};
-use super::{BenchError, BenchResult};
+use super::latency::LatencySummary;
+use super::{rules, BenchError, BenchResult};
 
 /// A checked URL.
 #[derive(Debug, Clone)]
@@ -148,48 +149,144 @@ impl HttpRun {
     }
 
     /// The JS object of this run.
-    pub fn to_json(&self) -> Value {
+    pub fn report(&self) -> HttpRunReport {
         let s = &self.stats;
         let secs = self.spec.duration.as_secs_f64();
         let attempts = s.responses() + s.connect + s.write + s.read + s.timeout;
-        let mut v = json!({
-            "url": self.url,
-            "mode": if self.spec.rate.is_some() { "open-loop" } else { "closed-loop" },
-            "connections": self.spec.connections,
-            "keepAlive": true,
-            "durationMs": secs * 1e3,
-            "warmupMs": self.spec.warmup.as_secs_f64() * 1e3,
-            "timeoutMs": self.spec.timeout.as_secs_f64() * 1e3,
-            "requests": s.responses(),
-            "requestsPerSecond": self.requests_per_second(),
-            "latency": s.latency.summary(),
-            "errors": {
-                "connect": s.connect, "read": s.read, "write": s.write, "timeout": s.timeout,
-                "status4xx": s.status_4xx, "status5xx": s.status_5xx, "total": s.failures(),
-                "first": s.first_error,
-            },
-            "errorRate": if attempts > 0 { s.failures() as f64 / attempts as f64 } else { 0.0 },
-            "retries": s.retries,
-            "connectionsOpened": s.connections_opened,
+        let open = self.spec.rate.map(|rate| {
+            let achieved = self.requests_per_second();
+            OpenLoop {
+                target_rate: rate,
+                achieved_rate: achieved,
+                scheduled: s.scheduled,
+                rate_not_achieved: achieved < rules::HTTP_MIN_RATE_SHARE.limit * rate,
+                schedule_lag: s.lag.summary(),
+            }
         });
-        match self.spec.rate {
-            None => {
-                v["coordinatedOmission"] =
-                    json!("uncorrected (closed loop: latency from the actual send)");
-            }
-            Some(rate) => {
-                let achieved = self.requests_per_second();
-                v["coordinatedOmission"] =
-                    json!("corrected (open loop: latency from the scheduled send time)");
-                v["targetRate"] = json!(rate);
-                v["achievedRate"] = json!(achieved);
-                v["scheduled"] = json!(s.scheduled);
-                v["rateNotAchieved"] = json!(achieved < 0.99 * rate);
-                v["scheduleLag"] = json!(s.lag.summary());
-            }
+        HttpRunReport {
+            url: self.url.clone(),
+            mode: if open.is_some() {
+                "open-loop"
+            } else {
+                "closed-loop"
+            },
+            connections: self.spec.connections,
+            keep_alive: true,
+            duration_ms: secs * 1e3,
+            warmup_ms: self.spec.warmup.as_secs_f64() * 1e3,
+            timeout_ms: self.spec.timeout.as_secs_f64() * 1e3,
+            requests: s.responses(),
+            requests_per_second: self.requests_per_second(),
+            latency: s.latency.summary(),
+            errors: self.errors(),
+            error_rate: if attempts > 0 {
+                s.failures() as f64 / attempts as f64
+            } else {
+                0.0
+            },
+            retries: s.retries,
+            connections_opened: s.connections_opened,
+            coordinated_omission: if open.is_some() {
+                "corrected (open loop: latency from the scheduled send time)"
+            } else {
+                "uncorrected (closed loop: latency from the actual send)"
+            },
+            open,
         }
-        v
     }
+
+    /// Failures of this run by kind.
+    pub fn errors(&self) -> HttpErrors {
+        let s = &self.stats;
+        HttpErrors {
+            connect: s.connect,
+            read: s.read,
+            write: s.write,
+            timeout: s.timeout,
+            status_4xx: s.status_4xx,
+            status_5xx: s.status_5xx,
+            total: s.failures(),
+            first: s.first_error.clone(),
+        }
+    }
+}
+
+/// One HTTP load as JS sees it (`closedLoop` / `openLoop`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRunReport {
+    /// URL loaded.
+    pub url: String,
+    /// `closed-loop` or `open-loop`.
+    pub mode: &'static str,
+    /// Connections.
+    pub connections: u32,
+    /// Always true: connections are reused.
+    pub keep_alive: bool,
+    /// Measured window, ms.
+    pub duration_ms: f64,
+    /// Warm-up, ms.
+    pub warmup_ms: f64,
+    /// Request timeout, ms.
+    pub timeout_ms: f64,
+    /// Responses in the window.
+    pub requests: u64,
+    /// Responses per second.
+    pub requests_per_second: f64,
+    /// Latencies, ms.
+    pub latency: Option<LatencySummary>,
+    /// Failures by kind.
+    pub errors: HttpErrors,
+    /// Failures over attempts.
+    pub error_rate: f64,
+    /// Requests retried on a fresh connection.
+    pub retries: u64,
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Whether latencies include the wait behind a stalled request.
+    pub coordinated_omission: &'static str,
+    /// Open-loop figures (absent in the closed loop).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub open: Option<OpenLoop>,
+}
+
+/// The open loop's schedule figures.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenLoop {
+    /// Asked rate, requests/s.
+    pub target_rate: f64,
+    /// Achieved rate, responses/s.
+    pub achieved_rate: f64,
+    /// Requests scheduled in the window.
+    pub scheduled: u64,
+    /// True when under [`rules::HTTP_MIN_RATE_SHARE`] of the target.
+    pub rate_not_achieved: bool,
+    /// How late sends were against the schedule, ms.
+    pub schedule_lag: Option<LatencySummary>,
+}
+
+/// HTTP failures by kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpErrors {
+    /// Connects that failed.
+    pub connect: u64,
+    /// Reads that failed.
+    pub read: u64,
+    /// Writes that failed.
+    pub write: u64,
+    /// Requests that timed out.
+    pub timeout: u64,
+    /// 4xx responses.
+    #[serde(rename = "status4xx")]
+    pub status_4xx: u64,
+    /// 5xx responses.
+    #[serde(rename = "status5xx")]
+    pub status_5xx: u64,
+    /// All failures.
+    pub total: u64,
+    /// The first failure.
+    pub first: Option<String>,
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 //! - [`protocol`]: the peer's wire protocol.
 //! - [`peer`]: the peer itself (built in on loopback, standalone on another host).
 //! - [`client`]: connecting, handshake and the control connection.
+//! - [`options`]: the `network` options and the standalone peer's arguments.
 //! - [`tcp`], [`rr`], [`udp`]: the measurements.
 
 pub mod client;
+pub mod options;
 pub mod peer;
 pub mod protocol;
 pub mod rr;
@@ -15,13 +17,10 @@ pub mod tcp;
 pub mod udp;
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::Duration;
 
-use serde_json::Value;
-
+pub use self::options::{start_peer, NetworkInput, NetworkOptions, FIELDS, PEER_FIELDS, PORT_MAX};
 use self::peer::Peer;
 use super::http::{self, HttpTarget, UrlCheck};
-use super::options::Obj;
 use super::{BenchError, BenchResult};
 
 /// Modes of `network.mode`.
@@ -35,123 +34,6 @@ pub enum Mode {
     Udp,
     /// HTTP load.
     Http,
-}
-
-const KEYS: &[&str] = &[
-    "mode",
-    "host",
-    "port",
-    "duration",
-    "warmup",
-    "streams",
-    "url",
-    "rate",
-    "connections",
-    "connectTimeout",
-    "bandwidth",
-    "packetSize",
-    "messageSize",
-    "timeout",
-];
-
-/// Checked `network` options.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NetworkOptions {
-    /// Only this measurement; `None`: the default suite.
-    pub mode: Option<Mode>,
-    /// Remote peer host; `None`: a built-in peer on loopback.
-    pub host: Option<String>,
-    /// Remote peer port.
-    pub port: u16,
-    /// Measured time per test (`None`: each test's default).
-    pub duration: Option<Duration>,
-    /// Warm-up per test (`None`: each test's default).
-    pub warmup: Option<Duration>,
-    /// Parallel TCP streams.
-    pub streams: u32,
-    /// HTTP URL; `None`: the peer's own `/health` responder.
-    pub url: Option<String>,
-    /// Open-loop rate, requests/s.
-    pub rate: Option<f64>,
-    /// HTTP connections.
-    pub connections: u32,
-    /// Connect timeout (peer, URL).
-    pub connect_timeout: Duration,
-    /// UDP target rate, bits/s.
-    pub bandwidth: f64,
-    /// UDP datagram size, bytes.
-    pub packet_size: usize,
-    /// TCP_RR message size, bytes.
-    pub message_size: usize,
-    /// HTTP request timeout.
-    pub timeout: Duration,
-}
-
-impl NetworkOptions {
-    /// Reads and checks the JS `network` object.
-    pub fn parse(v: &Value) -> BenchResult<NetworkOptions> {
-        let o = Obj::new(v, "network")?;
-        o.only(KEYS)?;
-        let mode = o
-            .choice("mode", &["tcp", "tcp_rr", "udp", "http"])?
-            .map(|m| match m {
-                "tcp" => Mode::Tcp,
-                "tcp_rr" => Mode::TcpRr,
-                "udp" => Mode::Udp,
-                _ => Mode::Http,
-            });
-        let ms = |k: &str, min: u64, max: u64| -> BenchResult<Option<Duration>> {
-            Ok(o.opt_int(k, min, max)?.map(Duration::from_millis))
-        };
-        let url = o.string("url")?.map(str::to_owned);
-        if let Some(u) = &url {
-            http::parse_url(u, "network.url")?;
-        }
-        Ok(NetworkOptions {
-            mode,
-            host: o.string("host")?.map(str::to_owned),
-            port: o.int("port", u64::from(protocol::DEFAULT_PORT), 1, 65_535)? as u16,
-            duration: ms("duration", 100, 86_400_000)?,
-            warmup: ms("warmup", 0, 3_600_000)?,
-            streams: o.int("streams", 1, 1, 128)? as u32,
-            url,
-            rate: o.opt_num("rate", 1.0, 1e7)?,
-            connections: o.int("connections", 10, 1, 1024)? as u32,
-            connect_timeout: ms("connectTimeout", 1, 600_000)?.unwrap_or(Duration::from_secs(3)),
-            bandwidth: o
-                .opt_num("bandwidth", 1e3, 1e11)?
-                .unwrap_or(udp::DEFAULT_BITS_PER_SECOND),
-            packet_size: o.int(
-                "packetSize",
-                udp::DEFAULT_PACKET as u64,
-                protocol::UDP_HEADER as u64,
-                65_000,
-            )? as usize,
-            message_size: o.int("messageSize", 1, 1, peer::MAX_ECHO as u64)? as usize,
-            timeout: ms("timeout", 1, 600_000)?.unwrap_or(Duration::from_secs(2)),
-        })
-    }
-
-    /// True when a test of `mode` runs.
-    pub fn runs(&self, mode: Mode) -> bool {
-        self.mode.is_none_or(|m| m == mode)
-    }
-
-    /// True when the peer is needed (every test except HTTP against a given URL).
-    pub fn needs_peer(&self) -> bool {
-        self.runs(Mode::Tcp)
-            || self.runs(Mode::TcpRr)
-            || self.runs(Mode::Udp)
-            || (self.runs(Mode::Http) && self.url.is_none())
-    }
-
-    /// (warm-up, duration) of a test with the given defaults, ms.
-    pub fn times(&self, warmup_ms: u64, duration_ms: u64) -> (Duration, Duration) {
-        (
-            self.warmup.unwrap_or(Duration::from_millis(warmup_ms)),
-            self.duration.unwrap_or(Duration::from_millis(duration_ms)),
-        )
-    }
 }
 
 /// The peer a run talks to.

@@ -10,12 +10,12 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::client::connect;
 use super::protocol::{read_full, read_line, MAGIC};
 use crate::bench::control::RunControl;
-use crate::bench::latency::LatencyRecorder;
+use crate::bench::latency::{LatencyRecorder, LatencySummary};
 use crate::bench::{BenchError, BenchResult};
 
 /// What TCP_RR measured.
@@ -43,24 +43,79 @@ impl RrResult {
         self.rtt.len()
     }
 
-    /// The JS `requestResponse` object.
-    pub fn to_json(&self) -> Value {
+    /// The JS `requestResponse` object, with the connection rate measured after it.
+    pub fn report(&self, connection_rate: ConnectionRate) -> RrReport {
         let secs = self.window.as_secs_f64();
-        json!({
-            "latency": self.rtt.summary(),
-            "latencyKind": "rtt",
-            "transactionsPerSecond": self.transactions() as f64 / secs,
-            "transactions": self.transactions(),
-            "connectLatency": self.connect_ns as f64 / 1e6,
-            "messageSize": self.message_size,
-            "inFlight": 1,
-            "nodelay": true,
-            "durationMs": secs * 1e3,
-            "warmupMs": self.warmup.as_secs_f64() * 1e3,
-            "errors": self.errors,
-            "firstError": self.first_error,
-        })
+        RrReport {
+            latency: self.rtt.summary(),
+            latency_kind: "rtt",
+            transactions_per_second: self.transactions() as f64 / secs,
+            transactions: self.transactions(),
+            connect_latency: self.connect_ns as f64 / 1e6,
+            message_size: self.message_size,
+            in_flight: 1,
+            nodelay: true,
+            duration_ms: secs * 1e3,
+            warmup_ms: self.warmup.as_secs_f64() * 1e3,
+            errors: self.errors,
+            first_error: self.first_error.clone(),
+            connection_rate,
+        }
     }
+}
+
+/// `networkPerformance.requestResponse`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RrReport {
+    /// Round-trip times, ms.
+    pub latency: Option<LatencySummary>,
+    /// Always `rtt` (not halved).
+    pub latency_kind: &'static str,
+    /// Completed transactions per second.
+    pub transactions_per_second: f64,
+    /// Completed transactions.
+    pub transactions: u64,
+    /// Time of the one connect, ms.
+    pub connect_latency: f64,
+    /// Bytes per request and response.
+    pub message_size: usize,
+    /// Requests outstanding (always 1).
+    pub in_flight: u32,
+    /// TCP_NODELAY (always on).
+    pub nodelay: bool,
+    /// Measured window, ms.
+    pub duration_ms: f64,
+    /// Warm-up, ms.
+    pub warmup_ms: f64,
+    /// Failed transactions.
+    pub errors: u64,
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// The connection setup test.
+    pub connection_rate: ConnectionRate,
+}
+
+/// What the connection setup test measured.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionRate {
+    /// Connections per second.
+    pub connections_per_second: f64,
+    /// Connections completed.
+    pub connections: u64,
+    /// Connect times, ms.
+    pub connect_latency: Option<LatencySummary>,
+    /// Whole cycle times, ms.
+    pub cycle_latency: Option<LatencySummary>,
+    /// What one cycle does.
+    pub cycle: &'static str,
+    /// Failed cycles.
+    pub failures: u64,
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// Measured window, ms.
+    pub duration_ms: f64,
 }
 
 /// Runs TCP_RR against the peer's echo service.
@@ -156,7 +211,7 @@ pub fn connect_rate(
     duration: Duration,
     timeout: Duration,
     ctl: &RunControl,
-) -> BenchResult<Value> {
+) -> BenchResult<ConnectionRate> {
     let mut connect = LatencyRecorder::new();
     let mut cycle = LatencyRecorder::new();
     let mut failures = 0u64;
@@ -203,16 +258,16 @@ pub fn connect_rate(
             first_error.unwrap_or_default()
         )));
     }
-    Ok(json!({
-        "connectionsPerSecond": connect.len() as f64 / secs,
-        "connections": connect.len(),
-        "connectLatency": connect.summary(),
-        "cycleLatency": cycle.summary(),
-        "cycle": "connect, one request/response, reset (netperf TCP_CRR-style)",
-        "failures": failures,
-        "firstError": first_error,
-        "durationMs": secs * 1e3,
-    }))
+    Ok(ConnectionRate {
+        connections_per_second: connect.len() as f64 / secs,
+        connections: connect.len(),
+        connect_latency: connect.summary(),
+        cycle_latency: cycle.summary(),
+        cycle: "connect, one request/response, reset (netperf TCP_CRR-style)",
+        failures,
+        first_error,
+        duration_ms: secs * 1e3,
+    })
 }
 
 fn reset_on_close(s: &TcpStream) {

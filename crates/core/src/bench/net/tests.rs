@@ -97,7 +97,7 @@ fn rr_connect_and_udp_against_the_peer() {
         &ctl,
     )
     .unwrap();
-    assert!(c["connections"].as_u64().unwrap() > 10, "{c}");
+    assert!(c.connections > 10, "{c:?}");
     let u = udp::run(
         addr,
         5e6,
@@ -107,13 +107,10 @@ fn rr_connect_and_udp_against_the_peer() {
         &ctl,
     )
     .unwrap();
-    let sent = u["sentPackets"].as_u64().unwrap();
+    let sent = u.sent_packets;
     // 5 Mbit/s of 1000-byte datagrams for 0.3 s is 187.5 datagrams.
-    assert!((170..=190).contains(&sent), "{u}");
-    assert_eq!(
-        u["receivedPackets"].as_u64().unwrap() + u["lostPackets"].as_u64().unwrap(),
-        sent
-    );
+    assert!((170..=190).contains(&sent), "{u:?}");
+    assert_eq!(u.received_packets + u.lost_packets, sent);
     peer.stop();
 }
 

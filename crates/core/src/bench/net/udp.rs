@@ -7,7 +7,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::client::ControlConn;
 use super::protocol::{UdpHeader, UDP_HEADER};
@@ -55,7 +55,7 @@ pub fn run(
     duration: Duration,
     timeout: Duration,
     ctl: &RunControl,
-) -> BenchResult<Value> {
+) -> BenchResult<UdpResult> {
     let io = |what: &str, e: std::io::Error| {
         BenchError::Io(format!("network udp: {what} ({addr}): {e}"))
     };
@@ -111,21 +111,57 @@ pub fn run(
         .map_err(|e| io("peer counters", e))?;
     let (received, out_of_order, jitter_ns, bytes) = (r[0], r[1], r[2], r[4]);
     let lost = sent.saturating_sub(received);
-    Ok(json!({
-        "targetBitsPerSecond": bits_per_second,
-        "bitsPerSecond": bytes as f64 * 8.0 / elapsed.as_secs_f64(),
-        "packetSize": packet,
-        "sentPackets": sent,
-        "receivedPackets": received,
-        "lostPackets": lost,
-        "lostPercent": if sent > 0 { lost as f64 / sent as f64 * 100.0 } else { 0.0 },
-        "outOfOrder": out_of_order,
-        "jitterMs": jitter_ns as f64 / 1e6,
-        "jitterMethod": "RFC 3550 interarrival jitter, at the receiver",
-        "sendErrors": send_errors,
-        "maxSendLagMs": late_max.as_secs_f64() * 1e3,
-        "durationMs": elapsed.as_secs_f64() * 1e3,
-    }))
+    Ok(UdpResult {
+        target_bits_per_second: bits_per_second,
+        bits_per_second: bytes as f64 * 8.0 / elapsed.as_secs_f64(),
+        packet_size: packet,
+        sent_packets: sent,
+        received_packets: received,
+        lost_packets: lost,
+        lost_percent: if sent > 0 {
+            lost as f64 / sent as f64 * 100.0
+        } else {
+            0.0
+        },
+        out_of_order,
+        jitter_ms: jitter_ns as f64 / 1e6,
+        jitter_method: "RFC 3550 interarrival jitter, at the receiver",
+        send_errors,
+        max_send_lag_ms: late_max.as_secs_f64() * 1e3,
+        duration_ms: elapsed.as_secs_f64() * 1e3,
+    })
+}
+
+/// What the UDP test measured (`networkPerformance.udp` without its recommendations).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UdpResult {
+    /// Asked rate, bit/s.
+    pub target_bits_per_second: f64,
+    /// Sent rate, bit/s.
+    pub bits_per_second: f64,
+    /// Datagram size, bytes.
+    pub packet_size: usize,
+    /// Datagrams sent.
+    pub sent_packets: u64,
+    /// Datagrams the peer received.
+    pub received_packets: u64,
+    /// Sent minus received.
+    pub lost_packets: u64,
+    /// Lost share, %.
+    pub lost_percent: f64,
+    /// Datagrams received out of order.
+    pub out_of_order: u64,
+    /// Interarrival jitter, ms.
+    pub jitter_ms: f64,
+    /// How jitter is computed.
+    pub jitter_method: &'static str,
+    /// Failed sends.
+    pub send_errors: u64,
+    /// Largest lag behind the send schedule, ms.
+    pub max_send_lag_ms: f64,
+    /// Sending window, ms.
+    pub duration_ms: f64,
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::file::{AlignedBuf, TestFile};
 use super::job::Window;
 use crate::bench::control::RunControl;
-use crate::bench::latency::LatencyRecorder;
+use crate::bench::latency::{LatencyRecorder, LatencySummary};
 use crate::bench::rng::Rng;
 use crate::bench::{BenchError, BenchResult};
 
@@ -24,7 +24,7 @@ pub fn run_fsync(
     ramp: Duration,
     duration: Duration,
     ctl: &RunControl,
-) -> BenchResult<Value> {
+) -> BenchResult<FsyncReport> {
     let f = OpenOptions::new()
         .write(true)
         .open(file.path())
@@ -63,15 +63,39 @@ pub fn run_fsync(
         }
     }
     let secs = duration.as_secs_f64();
-    Ok(json!({
-        "latency": sync_lat.summary(),
-        "writeLatency": write_lat.summary(),
-        "operationsPerSecond": sync_lat.len() as f64 / secs,
-        "totalOperations": sync_lat.len(),
-        "blockSize": FSYNC_BLOCK,
-        "sync": "fsync after every write",
-        "direct": false,
-        "rampTimeMs": ramp.as_secs_f64() * 1e3,
-        "durationMs": secs * 1e3,
-    }))
+    Ok(FsyncReport {
+        latency: sync_lat.summary(),
+        write_latency: write_lat.summary(),
+        operations_per_second: sync_lat.len() as f64 / secs,
+        total_operations: sync_lat.len(),
+        block_size: FSYNC_BLOCK,
+        sync: "fsync after every write",
+        direct: false,
+        ramp_time_ms: ramp.as_secs_f64() * 1e3,
+        duration_ms: secs * 1e3,
+    })
+}
+
+/// `storagePerformance.fsyncLatency`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FsyncReport {
+    /// fsync call times, ms.
+    pub latency: Option<LatencySummary>,
+    /// Write call times, ms.
+    pub write_latency: Option<LatencySummary>,
+    /// fsyncs per second.
+    pub operations_per_second: f64,
+    /// fsyncs in the window.
+    pub total_operations: u64,
+    /// Bytes written before each fsync.
+    pub block_size: u64,
+    /// The durability point.
+    pub sync: &'static str,
+    /// Always false: buffered writes.
+    pub direct: bool,
+    /// Ramp, ms.
+    pub ramp_time_ms: f64,
+    /// Window, ms.
+    pub duration_ms: f64,
 }

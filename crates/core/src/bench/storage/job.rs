@@ -6,9 +6,8 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use crate::bench::latency::LatencyRecorder;
+use crate::bench::latency::{LatencyRecorder, LatencySummary};
 use crate::bench::rng::Rng;
 
 /// Interval of the per-interval IOPS statistics (fio samples bandwidth every 500 ms).
@@ -283,16 +282,130 @@ pub struct JobOutcome {
     pub stats: WorkerStats,
 }
 
-fn dir_json(d: &DirCounts, secs: f64) -> Value {
-    let bps = d.bytes as f64 / secs;
-    json!({
-        "iops": d.ops as f64 / secs,
-        "bytesPerSecond": bps,
-        "mbps": bps / 1_048_576.0,
-        "operations": d.ops,
-        "bytes": d.bytes,
-        "latency": d.latency.summary(),
-    })
+/// One direction (read or write) of a job.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirReport {
+    /// Completed I/Os per second.
+    pub iops: f64,
+    /// Bytes per second.
+    pub bytes_per_second: f64,
+    /// MiB/s.
+    pub mbps: f64,
+    /// Completed I/Os.
+    pub operations: u64,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Completion latencies, ms.
+    pub latency: Option<LatencySummary>,
+}
+
+impl DirReport {
+    fn of(d: &DirCounts, secs: f64) -> DirReport {
+        let bps = d.bytes as f64 / secs;
+        DirReport {
+            iops: d.ops as f64 / secs,
+            bytes_per_second: bps,
+            mbps: bps / 1_048_576.0,
+            operations: d.ops,
+            bytes: d.bytes,
+            latency: d.latency.summary(),
+        }
+    }
+}
+
+/// The contract's ThroughputStats of a job (no per-operation records: `truncated`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobThroughput {
+    /// Completed I/Os per second.
+    pub operations_per_second: f64,
+    /// Completed I/Os.
+    pub total_operations: u64,
+    /// Window, ms.
+    pub total_time: f64,
+    /// Window per I/O, ms.
+    pub avg_operation_time: Option<f64>,
+    /// Always empty: I/Os are not recorded one by one.
+    pub operations: [u8; 0],
+    /// True when I/Os completed (and were not recorded).
+    pub truncated: bool,
+}
+
+/// IOPS per interval of [`INTERVAL`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntervalStats {
+    /// Interval, ms.
+    pub period_ms: u64,
+    /// Whole intervals in the window.
+    pub samples: usize,
+    /// Lowest IOPS.
+    pub iops_min: f64,
+    /// Highest IOPS.
+    pub iops_max: f64,
+    /// Mean IOPS.
+    pub iops_mean: f64,
+    /// Standard deviation of IOPS.
+    pub iops_stddev: f64,
+}
+
+/// Errors of a job.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobErrors {
+    /// Failed I/Os.
+    pub count: u64,
+    /// The first failure.
+    pub first: Option<String>,
+}
+
+/// The JS result of one job.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobReport {
+    /// fio pattern.
+    pub pattern: &'static str,
+    /// Block size, bytes.
+    pub block_size: u64,
+    /// Asked queue depth.
+    pub queue_depth: u32,
+    /// Mean I/Os in flight.
+    pub achieved_queue_depth: f64,
+    /// Workers.
+    pub num_jobs: u32,
+    /// Engine.
+    pub engine: &'static str,
+    /// O_DIRECT in effect.
+    pub direct: bool,
+    /// Test file size, bytes.
+    pub file_size: u64,
+    /// Ramp, ms.
+    pub ramp_time_ms: f64,
+    /// Measured window, ms.
+    pub duration_ms: f64,
+    /// Completed I/Os per second.
+    pub iops: f64,
+    /// Bytes per second.
+    pub bytes_per_second: f64,
+    /// MiB/s.
+    pub mbps: f64,
+    /// All completions' latencies, ms.
+    pub latency: Option<LatencySummary>,
+    /// ThroughputStats.
+    pub throughput: JobThroughput,
+    /// Per-interval IOPS (null when the window held no whole interval).
+    pub intervals: Option<IntervalStats>,
+    /// Errors.
+    pub errors: JobErrors,
+    /// Reads (jobs that read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<DirReport>,
+    /// Writes (jobs that write).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<DirReport>,
+    /// Reads in % (randrw only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rwmixread: Option<u32>,
 }
 
 impl JobOutcome {
@@ -320,7 +433,7 @@ impl JobOutcome {
 
     /// The JS result of the job; the contract's `latency`, `throughput` and `mbps` next to
     /// fio-style `read`/`write` figures and the conditions of the measurement.
-    pub fn to_json(&self, direct: bool, file_size: u64) -> Value {
+    pub fn report(&self, direct: bool, file_size: u64) -> JobReport {
         let secs = self.window.as_secs_f64();
         let s = &self.stats;
         let ops = s.read.ops + s.write.ops;
@@ -336,69 +449,63 @@ impl JobOutcome {
             .iter()
             .map(|&c| c as f64 / INTERVAL.as_secs_f64())
             .collect();
-        let mut out = json!({
-            "pattern": self.spec.pattern.name(),
-            "blockSize": self.spec.block_size,
-            "queueDepth": self.spec.queue_depth,
-            "achievedQueueDepth": self.achieved_queue_depth(),
-            "numJobs": self.spec.num_jobs,
-            "engine": self.engine.name(),
-            "direct": direct,
-            "fileSize": file_size,
-            "rampTimeMs": self.spec.ramp.as_secs_f64() * 1e3,
-            "durationMs": secs * 1e3,
-            "iops": ops as f64 / secs,
-            "bytesPerSecond": bps,
-            "mbps": bps / 1_048_576.0,
-            "latency": self.latency().summary(),
-            "throughput": {
-                "operationsPerSecond": ops as f64 / secs,
-                "totalOperations": ops,
-                "totalTime": secs * 1e3,
-                "avgOperationTime": if ops > 0 { Some(secs * 1e3 / ops as f64) } else { None },
-                "operations": [],
-                "truncated": ops > 0,
+        let reads = matches!(
+            self.spec.pattern,
+            Pattern::Read | Pattern::RandRead | Pattern::RandRw
+        );
+        let writes = matches!(
+            self.spec.pattern,
+            Pattern::Write | Pattern::RandWrite | Pattern::RandRw
+        );
+        JobReport {
+            pattern: self.spec.pattern.name(),
+            block_size: self.spec.block_size,
+            queue_depth: self.spec.queue_depth,
+            achieved_queue_depth: self.achieved_queue_depth(),
+            num_jobs: self.spec.num_jobs,
+            engine: self.engine.name(),
+            direct,
+            file_size,
+            ramp_time_ms: self.spec.ramp.as_secs_f64() * 1e3,
+            duration_ms: secs * 1e3,
+            iops: ops as f64 / secs,
+            bytes_per_second: bps,
+            mbps: bps / 1_048_576.0,
+            latency: self.latency().summary(),
+            throughput: JobThroughput {
+                operations_per_second: ops as f64 / secs,
+                total_operations: ops,
+                total_time: secs * 1e3,
+                avg_operation_time: (ops > 0).then(|| secs * 1e3 / ops as f64),
+                operations: [],
+                truncated: ops > 0,
             },
-            "intervals": interval_stats(&per_s),
-            "errors": { "count": s.errors, "first": s.first_error },
-        });
-        if s.read.ops > 0
-            || matches!(
-                self.spec.pattern,
-                Pattern::Read | Pattern::RandRead | Pattern::RandRw
-            )
-        {
-            out["read"] = dir_json(&s.read, secs);
+            intervals: interval_stats(&per_s),
+            errors: JobErrors {
+                count: s.errors,
+                first: s.first_error.clone(),
+            },
+            read: (s.read.ops > 0 || reads).then(|| DirReport::of(&s.read, secs)),
+            write: (s.write.ops > 0 || writes).then(|| DirReport::of(&s.write, secs)),
+            rwmixread: (self.spec.pattern == Pattern::RandRw).then_some(self.spec.rwmixread),
         }
-        if s.write.ops > 0
-            || matches!(
-                self.spec.pattern,
-                Pattern::Write | Pattern::RandWrite | Pattern::RandRw
-            )
-        {
-            out["write"] = dir_json(&s.write, secs);
-        }
-        if self.spec.pattern == Pattern::RandRw {
-            out["rwmixread"] = json!(self.spec.rwmixread);
-        }
-        out
     }
 }
 
-fn interval_stats(per_s: &[f64]) -> Value {
+fn interval_stats(per_s: &[f64]) -> Option<IntervalStats> {
     if per_s.is_empty() {
-        return Value::Null;
+        return None;
     }
     let n = per_s.len() as f64;
     let mean = per_s.iter().sum::<f64>() / n;
     let var = per_s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    json!({
-        "periodMs": INTERVAL.as_millis() as u64,
-        "samples": per_s.len(),
-        "iopsMin": per_s.iter().copied().fold(f64::INFINITY, f64::min),
-        "iopsMax": per_s.iter().copied().fold(0.0, f64::max),
-        "iopsMean": mean,
-        "iopsStddev": var.sqrt(),
+    Some(IntervalStats {
+        period_ms: INTERVAL.as_millis() as u64,
+        samples: per_s.len(),
+        iops_min: per_s.iter().copied().fold(f64::INFINITY, f64::min),
+        iops_max: per_s.iter().copied().fold(0.0, f64::max),
+        iops_mean: mean,
+        iops_stddev: var.sqrt(),
     })
 }
 
@@ -464,8 +571,8 @@ mod tests {
             window: Duration::from_secs(1),
             stats: s,
         };
-        let v = job.to_json(true, 1 << 20);
-        assert_eq!(v["iops"], 1.0);
-        assert_eq!(v["mbps"], 4096.0 / 1_048_576.0);
+        let v = job.report(true, 1 << 20);
+        assert_eq!(v.iops, 1.0);
+        assert_eq!(v.mbps, 4096.0 / 1_048_576.0);
     }
 }

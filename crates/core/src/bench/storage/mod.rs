@@ -6,6 +6,7 @@
 //! - [`target`]: the folder (file system type, device, logical block, free space).
 //! - [`file`]: the test file and aligned buffers.
 //! - [`job`]: job specifications and results.
+//! - [`options`]: the `storage` options, their table and the job plan.
 //! - [`engine`]: io_uring and psync workers.
 //! - [`fsync`]: the fsync latency job.
 //! - [`report`]: the contract's `storagePerformance` shape.
@@ -14,20 +15,19 @@ pub mod engine;
 pub mod file;
 pub mod fsync;
 pub mod job;
+pub mod options;
 pub mod report;
 pub mod target;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
+use std::time::Instant;
 
 use self::engine::{io_uring_available, run_io_uring, run_psync, Worker};
 use self::file::TestFile;
 use self::job::{EngineKind, JobOutcome, JobSpec, Offsets, Pattern, Window, WorkerStats};
+pub use self::options::{StorageInput, StorageOptions, FIELDS};
 use self::target::TargetInfo;
 use super::control::RunControl;
-use super::options::Obj;
 use super::rng::Rng;
 use super::{BenchError, BenchResult};
 
@@ -47,132 +47,6 @@ pub const SEQ_BLOCK: u64 = 1 << 20;
 pub const RAND_BLOCK: u64 = 4096;
 /// Speed assumed to plan (not to measure) how long writing the test file takes.
 const PLAN_FILL_BYTES_PER_MS: f64 = 300_000.0;
-
-const KEYS: &[&str] = &[
-    "directory",
-    "fileSize",
-    "blockSize",
-    "pattern",
-    "rwmixread",
-    "direct",
-    "duration",
-    "rampTime",
-    "queueDepth",
-    "numJobs",
-    "engine",
-];
-
-/// Checked `storage` options.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StorageOptions {
-    /// Target folder; `None`: a new folder under a disk-backed temp location.
-    pub directory: Option<PathBuf>,
-    /// Test file size, bytes.
-    pub file_size: u64,
-    /// Block size for the job(s) (default per pattern).
-    pub block_size: Option<u64>,
-    /// Run only this pattern; `None`: the default suite.
-    pub pattern: Option<Pattern>,
-    /// Reads in % for randrw.
-    pub rwmixread: u32,
-    /// O_DIRECT.
-    pub direct: bool,
-    /// Measured time per job.
-    pub duration: Duration,
-    /// Ramp per job.
-    pub ramp: Duration,
-    /// Queue depth (default 1 for a single pattern; the 1/4/16/32 sweep in the suite).
-    pub queue_depth: Option<u32>,
-    /// Workers per job.
-    pub num_jobs: u32,
-    /// Engine to force.
-    pub engine: Option<EngineKind>,
-}
-
-impl StorageOptions {
-    /// Reads and checks the JS `storage` object.
-    pub fn parse(v: &Value) -> BenchResult<StorageOptions> {
-        let o = Obj::new(v, "storage")?;
-        o.only(KEYS)?;
-        let pattern = o
-            .choice(
-                "pattern",
-                &["read", "write", "randread", "randwrite", "randrw"],
-            )?
-            .and_then(Pattern::parse);
-        let engine = o
-            .choice("engine", &["io_uring", "psync"])?
-            .map(|e| match e {
-                "io_uring" => EngineKind::IoUring,
-                _ => EngineKind::Psync,
-            });
-        Ok(StorageOptions {
-            directory: o.string("directory")?.map(PathBuf::from),
-            file_size: o.int("fileSize", DEFAULT_FILE_SIZE, 1 << 20, 1 << 50)?,
-            block_size: o.opt_int("blockSize", 512, 64 << 20)?,
-            pattern,
-            rwmixread: o.int("rwmixread", 70, 0, 100)? as u32,
-            direct: o.bool("direct", true)?,
-            duration: Duration::from_millis(o.int(
-                "duration",
-                DEFAULT_DURATION_MS,
-                100,
-                86_400_000,
-            )?),
-            ramp: Duration::from_millis(o.int("rampTime", DEFAULT_RAMP_MS, 0, 3_600_000)?),
-            queue_depth: o.opt_int("queueDepth", 1, 1024)?.map(|q| q as u32),
-            num_jobs: o.int("numJobs", 1, 1, 64)? as u32,
-            engine,
-        })
-    }
-
-    /// The jobs to run, in order (fsync is added by [`run`] for the suite).
-    pub fn plan(&self) -> Vec<JobSpec> {
-        let job = |pattern, block_size, queue_depth| JobSpec {
-            pattern,
-            block_size,
-            queue_depth,
-            num_jobs: self.num_jobs,
-            rwmixread: if pattern == Pattern::RandRw {
-                self.rwmixread
-            } else {
-                100
-            },
-            ramp: self.ramp,
-            duration: self.duration,
-        };
-        if let Some(p) = self.pattern {
-            let bs = self
-                .block_size
-                .unwrap_or(if p.is_random() { RAND_BLOCK } else { SEQ_BLOCK });
-            return vec![job(p, bs, self.queue_depth.unwrap_or(1))];
-        }
-        let rbs = self.block_size.unwrap_or(RAND_BLOCK);
-        let depths: Vec<u32> = match self.queue_depth {
-            Some(q) => vec![q],
-            None => SUITE_QUEUE_DEPTHS.to_vec(),
-        };
-        let mut jobs = vec![
-            job(Pattern::Read, SEQ_BLOCK, 1),
-            job(Pattern::Write, SEQ_BLOCK, 1),
-        ];
-        jobs.extend(depths.iter().map(|&q| job(Pattern::RandRead, rbs, q)));
-        jobs.extend(depths.iter().map(|&q| job(Pattern::RandWrite, rbs, q)));
-        jobs.push(job(
-            Pattern::RandRw,
-            rbs,
-            self.queue_depth.unwrap_or(MIXED_QUEUE_DEPTH),
-        ));
-        jobs
-    }
-
-    /// Planned time, ms, for progress percentages.
-    pub fn planned_ms(&self) -> f64 {
-        let per_job = (self.ramp + self.duration).as_secs_f64() * 1e3;
-        let jobs = self.plan().len() + usize::from(self.pattern.is_none());
-        self.file_size as f64 / PLAN_FILL_BYTES_PER_MS + per_job * jobs as f64
-    }
-}
 
 /// Removes a folder the benchmark created, after everything in it was dropped.
 #[derive(Debug)]
@@ -416,7 +290,7 @@ pub fn run_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// Completed reads of `device` from /proc/diskstats.
     fn disk_reads(device: &str) -> Option<u64> {
