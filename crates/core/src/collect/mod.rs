@@ -22,6 +22,7 @@ pub mod pushed;
 pub mod query;
 pub mod rates;
 pub mod system;
+mod sample_shape;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
