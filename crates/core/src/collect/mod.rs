@@ -2,10 +2,13 @@
 //! dedicated thread, never the JS thread; each tick's sample goes into the history store and
 //! to JS as an event, and the latest readings feed the Prometheus exposition.
 //!
-//! - [`procfs`], [`rates`]: `/proc` parsers and counter → rate rules.
-//! - [`system`], [`gpu`], [`process`], [`network`], [`database`], [`pushed`]: the sources.
+//! - [`rates`]: counter → rate rules (the `/proc` parsers live in [`crate::host`]).
+//! - [`system`] (one file per resource), [`gpu`], [`process`], [`network`], [`database`],
+//!   [`pushed`]: the sources; each returns a typed [`Reading`] (see [`reading`]), turned into
+//!   the sample's JSON only when the tick assembles the sample.
 //! - [`flatten`]: sample JSON ↔ store series; [`query`]: `getMetrics`.
-//! - [`config`]: options and their validation; `clock`: the sampling thread and one tick.
+//! - [`config`]: options and their validation; `clock`: the sampling thread and one tick, on
+//!   a [`crate::host::clock::Clock`] (real, or fake in tests).
 //!
 //! A source that fails is marked degraded and its slot holds `{ error }`; the others go on,
 //! and the failing one is tried again at every tick, so it recovers by itself.
@@ -17,29 +20,31 @@ pub mod flatten;
 pub mod gpu;
 pub mod network;
 pub mod process;
-pub mod procfs;
 pub mod pushed;
 pub mod query;
 pub mod rates;
-pub mod system;
+pub mod reading;
+#[cfg(test)]
 mod sample_shape;
+pub mod system;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::events::EventBus;
-use crate::framework::now_ms;
+use crate::host::clock::{self as hostclock, Clock, StopSignal};
 use crate::prometheus::Family;
 use crate::store::{SeriesId, Store, StoreOptions};
 pub use config::CollectorConfig;
 pub use pushed::PushedTable;
+pub use reading::{Reading, ReadingStatus, SampleData, SourceState};
 
 /// The six collector keys of api-spec §9.1, in sample order.
 pub const COLLECTORS: [&str; 6] = [
@@ -50,15 +55,6 @@ pub const COLLECTORS: [&str; 6] = [
     "ml_workflow",
     "custom",
 ];
-
-/// What one source read at one tick.
-#[derive(Debug, Clone)]
-pub struct Reading {
-    /// The source's slot in the sample (JSON).
-    pub sample: Value,
-    /// The same reading as Prometheus families.
-    pub families: Vec<Family>,
-}
 
 /// A sub-collector.
 pub trait Source: Send {
@@ -94,7 +90,7 @@ impl CollectError {
 #[serde(rename_all = "camelCase")]
 pub struct SourceStatus {
     /// `ok`, `degraded`, `unavailable` or `pending` (not read yet).
-    pub status: &'static str,
+    pub status: SourceState,
     /// Last error or unavailability reason.
     pub error: Option<String>,
     /// Epoch ms of the last successful reading.
@@ -109,8 +105,13 @@ struct Slot {
     families: Vec<Family>,
 }
 
+/// A consumer of the machine readings: called on the clock thread with each tick's
+/// timestamp and typed `system` reading (the framework's system view is one).
+pub type SystemListener = Arc<dyn Fn(i64, &system::SystemReading) + Send + Sync>;
+
 struct Shared {
     config: CollectorConfig,
+    clock: Arc<dyn Clock>,
     bus: Arc<EventBus>,
     store: Option<Arc<Store>>,
     slots: Mutex<Vec<Slot>>,
@@ -118,8 +119,7 @@ struct Shared {
     js_families: Mutex<Vec<Family>>,
     series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
     last_sample: Mutex<Option<Value>>,
-    stop: Mutex<bool>,
-    wake: Condvar,
+    stop: StopSignal,
     ticks: AtomicU64,
     /// Timestamp of the last tick, and of the last JS `application` record: the store takes
     /// each series in time order, and on-demand ticks interleave with the clock's.
@@ -132,6 +132,9 @@ struct Shared {
     store_error: Mutex<Option<String>>,
     /// CPU time of the clock thread, µs (the collector's own cost).
     own_cpu_us: AtomicU64,
+    /// Who gets each tick's typed machine reading, by subscription id.
+    system_listeners: Mutex<Vec<(u64, SystemListener)>>,
+    next_listener: AtomicU64,
 }
 
 /// The collector: sources, clock thread, store and exposition.
@@ -146,8 +149,18 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Builds the sources and opens the store (creating its folder).
+    /// Builds the sources and opens the store (creating its folder), on the real clock.
     pub fn new(config: CollectorConfig, bus: Arc<EventBus>) -> Result<Collector, CollectError> {
+        Collector::with_clock(config, bus, hostclock::real())
+    }
+
+    /// As [`Collector::new`], with the clock that stamps ticks, schedules them and times
+    /// flushes and retention (a [`crate::host::clock::FakeClock`] in tests).
+    pub fn with_clock(
+        config: CollectorConfig,
+        bus: Arc<EventBus>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Collector, CollectError> {
         let store = match &config.storage_dir {
             Some(dir) => {
                 let mut opts = StoreOptions::new(dir.clone());
@@ -163,24 +176,21 @@ impl Collector {
             .into_iter()
             .map(|source| Slot {
                 source,
-                status: SourceStatus {
-                    status: "pending",
-                    ..Default::default()
-                },
+                status: SourceStatus::default(),
                 families: Vec::new(),
             })
             .collect();
         Ok(Collector {
             shared: Arc::new(Shared {
                 config,
+                clock,
                 bus,
                 store,
                 slots: Mutex::new(slots),
                 js_families: Mutex::new(Vec::new()),
                 series_ids: Mutex::new(HashMap::new()),
                 last_sample: Mutex::new(None),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
+                stop: StopSignal::new(),
                 ticks: AtomicU64::new(0),
                 last_tick_ts: Mutex::new(i64::MIN),
                 last_app_ts: Mutex::new(i64::MIN),
@@ -188,6 +198,8 @@ impl Collector {
                 stored_since_flush: AtomicU64::new(0),
                 store_error: Mutex::new(None),
                 own_cpu_us: AtomicU64::new(0),
+                system_listeners: Mutex::new(Vec::new()),
+                next_listener: AtomicU64::new(0),
             }),
             on_demand: Mutex::new(None),
             pushed,
@@ -211,7 +223,7 @@ impl Collector {
                 ))
             })?;
         Ok(match source.collect() {
-            Ok(r) => r.sample,
+            Ok(r) => r.json(),
             Err(message) => json!({ "error": message }),
         })
     }
@@ -232,7 +244,7 @@ impl Collector {
         if thread.is_some() {
             return Ok(false);
         }
-        *self.shared.stop.lock() = false;
+        self.shared.stop.reset();
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
             .name("novacron-collector".into())
@@ -247,8 +259,7 @@ impl Collector {
         let Some(handle) = self.thread.lock().take() else {
             return Ok(false);
         };
-        *self.shared.stop.lock() = true;
-        self.shared.wake.notify_all();
+        self.shared.stop.stop();
         let _ = handle.join();
         clock::append(&self.shared, Vec::new())?;
         if let Some(store) = &self.shared.store {
@@ -278,7 +289,7 @@ impl Collector {
 
     /// Takes one tick now on the calling thread (used by `collectMetrics()` and tests).
     pub fn tick_now(&self) -> Value {
-        clock::tick(&self.shared, now_ms())
+        clock::tick(&self.shared, self.shared.clock.now_ms())
     }
 
     /// Stores and exports the JS half of the `application` collector for tick `ts`.
@@ -303,6 +314,27 @@ impl Collector {
             return clock::append(&self.shared, Vec::new());
         }
         Ok(())
+    }
+
+    /// Calls `listener` with every tick's typed machine reading from now on (on the clock
+    /// thread, or the caller's for [`Self::tick_now`]); returns the id that unsubscribes.
+    pub fn subscribe_system(&self, listener: SystemListener) -> u64 {
+        let id = self.shared.next_listener.fetch_add(1, Ordering::Relaxed);
+        self.shared.system_listeners.lock().push((id, listener));
+        id
+    }
+
+    /// Stops the calls to the listener with this id.
+    pub fn unsubscribe_system(&self, id: u64) {
+        self.shared
+            .system_listeners
+            .lock()
+            .retain(|(i, _)| *i != id);
+    }
+
+    /// The sampling period, ms.
+    pub fn interval_ms(&self) -> u64 {
+        self.shared.config.interval_ms
     }
 
     /// The last tick's sample.
@@ -359,6 +391,9 @@ impl Drop for Collector {
 
 fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn Source>> {
     let mut v: Vec<Box<dyn Source>> = vec![Box::<system::SystemSource>::default()];
+    if config.machine_only {
+        return v;
+    }
     if config.gpu {
         v.push(Box::<gpu::GpuSource>::default());
     }
@@ -418,7 +453,7 @@ mod tests {
             &json!({ "collector": "system", "metric": "memory.total" }),
         )
         .unwrap();
-        let rows = query::run(c.store().unwrap(), &q, 200, now_ms()).unwrap();
+        let rows = query::run(c.store().unwrap(), &q, 200, hostclock::now_ms()).unwrap();
         assert_eq!(
             rows.iter()
                 .map(|r| r["timestamp"].as_i64().unwrap())

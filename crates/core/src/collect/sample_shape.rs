@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// `path: type` for every leaf and container under `v`, sorted.
-pub(crate) fn shape(v: &Value) -> Vec<String> {
+fn shape(v: &Value) -> Vec<String> {
     fn walk(prefix: &str, v: &Value, out: &mut Vec<String>) {
         let kind = match v {
             Value::Null => "null",
@@ -48,12 +48,15 @@ mod tests {
     /// are null, a later one's numbers; a sandbox may hide a file): only their presence is
     /// pinned.
     fn loose(line: &str) -> String {
-        line.replace(": null", ": number").replace(": bool", ": number")
+        line.replace(": null", ": number")
+            .replace(": bool", ": number")
     }
 
     #[test]
     fn system_and_application_samples_keep_their_keys() {
-        let config = CollectorConfig::from_json(&json!({ "gpu": false, "enableHistorical": false })).unwrap();
+        let config =
+            CollectorConfig::from_json(&json!({ "gpu": false, "enableHistorical": false }))
+                .unwrap();
         let (bus, _rx) = EventBus::new();
         let c = Collector::new(config, bus).unwrap();
         c.tick_now();
@@ -61,12 +64,17 @@ mod tests {
         let mut got: Vec<String> = shape(&sample)
             .iter()
             .filter(|l| {
-                l.starts_with(".collectors.system") || l.starts_with(".collectors.application") || l.starts_with(".collectors.network")
+                l.starts_with(".collectors.system")
+                    || l.starts_with(".collectors.application")
+                    || l.starts_with(".collectors.network")
             })
             .map(|l| loose(l))
             .collect();
         got.dedup();
-        let want: Vec<String> = include_str!("sample_shape.txt").lines().map(str::to_owned).collect();
+        let want: Vec<String> = include_str!("sample_shape.txt")
+            .lines()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(got, want, "\n{}", got.join("\n"));
     }
 }

@@ -246,7 +246,10 @@ mod tests {
         let h = std::thread::spawn(move || c.wait_until(Duration::from_millis(500), &s));
         assert!(clock.wait_parked(1, Duration::from_secs(5)));
         clock.advance(Duration::from_millis(499));
-        assert!(clock.wait_parked(1, Duration::from_secs(5)), "still waiting");
+        assert!(
+            clock.wait_parked(1, Duration::from_secs(5)),
+            "still waiting"
+        );
         clock.advance(Duration::from_millis(1));
         assert!(!h.join().unwrap(), "woken by time, not by stop");
         assert_eq!(clock.parked(), 0);

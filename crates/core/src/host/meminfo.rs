@@ -59,9 +59,8 @@ mod tests {
 
     #[test]
     fn meminfo_units() {
-        let m = parse(
-            "MemTotal:       2048 kB\nHugePages_Total:       4\nMemAvailable:  1024 kB\n",
-        );
+        let m =
+            parse("MemTotal:       2048 kB\nHugePages_Total:       4\nMemAvailable:  1024 kB\n");
         assert_eq!(m.fields[0], ("MemTotal".into(), 2048 * 1024, true));
         assert_eq!(m.fields[1], ("HugePages_Total".into(), 4, false));
         assert_eq!(m.get("MemTotal"), Some(2_097_152));

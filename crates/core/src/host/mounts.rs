@@ -155,10 +155,7 @@ mod tests {
     #[test]
     fn the_mount_holding_a_path() {
         let m = parse("root / ext4 rw 0 0\n/dev/vdb /data xfs rw 0 0\n");
-        assert_eq!(
-            mount_of(&m, Path::new("/data/x/y")).unwrap().fstype,
-            "xfs"
-        );
+        assert_eq!(mount_of(&m, Path::new("/data/x/y")).unwrap().fstype, "xfs");
         assert_eq!(mount_of(&m, Path::new("/datax")).unwrap().fstype, "ext4");
         let here = statvfs(".").unwrap();
         assert!(here.size > 0 && here.free <= here.size);

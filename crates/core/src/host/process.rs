@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn parsers_and_readings() {
-        assert_eq!(parse_statm_resident_pages("1000 250 30 1 0 100 0\n"), Some(250));
+        assert_eq!(
+            parse_statm_resident_pages("1000 250 30 1 0 100 0\n"),
+            Some(250)
+        );
         assert_eq!(
             parse_status_threads("Name:\tnode\nThreads:\t11\nSigQ: 0/1\n"),
             Some(11)
@@ -90,6 +93,9 @@ mod tests {
             x = std::hint::black_box(x.wrapping_add(1));
         }
         let (u, s) = cpu_micros();
-        assert!(u + s >= u0 + s0 + 15_000, "process time covers the thread's");
+        assert!(
+            u + s >= u0 + s0 + 15_000,
+            "process time covers the thread's"
+        );
     }
 }
