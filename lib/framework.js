@@ -2,8 +2,10 @@
 /**
  * PerformanceBenchmarkingFramework (api-spec §3): the registry of benchmark classes, runs
  * with a real timeout (the benchmark's AbortSignal fires and the framework waits for its
- * cleanup), suites, result files, and the background system sampler, whose
- * `metrics:collected` events come from a Rust thread through the native event bridge.
+ * cleanup), suites, result files, and the system sampler, whose `metrics:collected` events
+ * come from a Rust thread through the native event bridge. The sampler is a view over a
+ * metrics collector's machine readings: the system's collector once `attachCollector` is
+ * called (NovaCronPerformanceSystem does), else a machine-only collector of its own.
  */
 const { EventEmitter } = require('node:events');
 const os = require('node:os');
@@ -267,7 +269,17 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     return this.native.listBenchmarks({ name: query.name, since: query.since, until: query.until, limit: query.limit });
   }
 
-  /** Starts the background system sampler (every `samplingInterval` ms, on a Rust thread). */
+  /**
+   * Makes the system sampler a view over `metricsCollector`'s machine readings (one sample
+   * every `samplingInterval` ms, or every collector tick when that is longer), so that no
+   * second thread samples the machine. Used by NovaCronPerformanceSystem.
+   * @param {import('./metrics').PerformanceMetricsCollector} metricsCollector
+   */
+  attachCollector(metricsCollector) {
+    this.native.attachCollector(metricsCollector.nativeHandle());
+  }
+
+  /** Starts the system sampler (every `samplingInterval` ms; see `attachCollector`). */
   startSystemMonitoring() {
     this.native.startSampling();
   }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, Function};
 use napi_derive::napi;
 use novacron_perf_core::collect::{query, Collector, CollectorConfig};
-use novacron_perf_core::framework::now_ms;
+use novacron_perf_core::host::clock::now_ms;
 use novacron_perf_core::prometheus::server::MetricsServer;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -15,6 +15,20 @@ use serde_json::{json, Value};
 use crate::error::{to_value, IntoJs};
 use crate::events::EventBridge;
 use crate::framework::Blocking;
+
+/// An opaque reference to a collector, handed to a framework so that its sampler becomes a
+/// view over this collector's machine readings.
+#[napi]
+pub struct CollectorHandle {
+    collector: Arc<Collector>,
+}
+
+impl CollectorHandle {
+    /// The collector.
+    pub fn collector(&self) -> Arc<Collector> {
+        Arc::clone(&self.collector)
+    }
+}
 
 /// The native half of one metrics collector.
 #[napi]
@@ -52,6 +66,14 @@ impl NativeCollector {
     #[napi]
     pub fn set_event_interest(&self, name: String, listening: bool) {
         self.events.bus().set_interest(&name, listening);
+    }
+
+    /// A handle on this collector for `NativeFramework.attachCollector`.
+    #[napi]
+    pub fn handle(&self) -> CollectorHandle {
+        CollectorHandle {
+            collector: Arc::clone(&self.collector),
+        }
     }
 
     /// Starts the clock thread; false when it already runs.
