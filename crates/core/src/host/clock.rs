@@ -130,8 +130,8 @@ impl Clock for RealClock {
 pub struct FakeClock {
     wall_origin_ms: i64,
     elapsed: Mutex<Duration>,
-    /// Signals of the threads parked in `wait_until`, woken by `advance`.
-    parked: Mutex<Vec<StopSignal>>,
+    /// Deadlines and signals of the threads parked in `wait_until`, woken by `advance`.
+    parked: Mutex<Vec<(Duration, StopSignal)>>,
     parked_changed: Condvar,
 }
 
@@ -146,11 +146,23 @@ impl FakeClock {
         })
     }
 
-    /// Moves both clocks forward by `by` and wakes every parked thread.
+    /// Moves both clocks forward by `by` and wakes the parked threads whose deadline has
+    /// come. Those no longer count as parked from here on, so that [`Self::wait_parked`]
+    /// waits until they have done their work and parked again.
     pub fn advance(&self, by: Duration) {
-        *self.elapsed.lock() += by;
-        let parked: Vec<StopSignal> = self.parked.lock().clone();
-        for s in parked {
+        let now = {
+            let mut elapsed = self.elapsed.lock();
+            *elapsed += by;
+            *elapsed
+        };
+        let due: Vec<StopSignal> = {
+            let mut parked = self.parked.lock();
+            let (due, waiting) = parked.drain(..).partition(|(deadline, _)| *deadline <= now);
+            *parked = waiting;
+            due.into_iter().map(|(_, s)| s).collect()
+        };
+        self.parked_changed.notify_all();
+        for s in due {
             // Taking the waiter's lock orders this wake-up after its deadline check.
             let _guard = s.inner.0.lock();
             s.inner.1.notify_all();
@@ -198,14 +210,14 @@ impl Clock for FakeClock {
                 break false;
             }
             if !registered {
-                self.parked.lock().push(stop.clone());
+                self.parked.lock().push((deadline, stop.clone()));
                 self.parked_changed.notify_all();
                 registered = true;
             }
             cv.wait(&mut state);
         };
         if registered {
-            self.parked.lock().retain(|s| !s.same(stop));
+            self.parked.lock().retain(|(_, s)| !s.same(stop));
             self.parked_changed.notify_all();
         }
         stopped
