@@ -62,7 +62,7 @@ fn a_full_disk_is_reported_once_and_sampling_goes_on() {
                 .unwrap()
                 > 0
         );
-        if c.status()["storageError"].is_null() {
+        if c.status().storage_error.is_none() {
             stored_before_full += 1;
         } else {
             ticks_after_full += 1;

@@ -35,7 +35,7 @@ use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::events::EventBus;
@@ -354,33 +354,79 @@ impl Collector {
     }
 
     /// Health of every source, the store and the collector's own cost.
-    pub fn status(&self) -> Value {
-        let slots = self.shared.slots.lock();
-        let sources: Map<String, Value> = slots
+    pub fn status(&self) -> CollectorStatus {
+        let sources = self
+            .shared
+            .slots
+            .lock()
             .iter()
-            .map(|s| {
-                (
-                    s.source.name().to_owned(),
-                    serde_json::to_value(&s.status).unwrap_or(Value::Null),
-                )
-            })
+            .map(|s| (s.source.name(), s.status.clone()))
             .collect();
         let store = self.shared.store.as_ref().map(|s| match s.stats() {
-            Ok(st) => serde_json::to_value(st).unwrap_or(Value::Null),
-            Err(e) => json!({ "error": e.to_string() }),
+            Ok(st) => StoreStatus::Stats(st),
+            Err(e) => StoreStatus::Error {
+                error: e.to_string(),
+            },
         });
-        json!({
-            "running": self.is_running(),
-            "intervalMs": self.shared.config.interval_ms,
-            "ticks": self.shared.ticks.load(Ordering::Relaxed),
-            "collectorCpuSeconds": self.shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
-            "sources": sources,
-            "store": store,
-            "storageLocation": self.shared.config.storage_dir.as_ref().map(|d| d.display().to_string()),
-            "storageError": self.shared.store_error.lock().clone(),
-            "events": self.shared.bus.stats(),
-        })
+        CollectorStatus {
+            running: self.is_running(),
+            interval_ms: self.shared.config.interval_ms,
+            ticks: self.shared.ticks.load(Ordering::Relaxed),
+            collector_cpu_seconds: self.shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
+            sources,
+            store,
+            storage_location: self
+                .shared
+                .config
+                .storage_dir
+                .as_ref()
+                .map(|d| d.display().to_string()),
+            storage_error: self.shared.store_error.lock().clone(),
+            events: self.shared.bus.stats(),
+        }
     }
+
+    /// Wall time on the collector's clock, epoch ms (stamps of pushed values).
+    pub fn now_ms(&self) -> i64 {
+        self.shared.clock.now_ms()
+    }
+}
+
+/// `status()`: the collector's health, as JS reads it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectorStatus {
+    /// True while the clock thread runs.
+    pub running: bool,
+    /// Sampling period, ms.
+    pub interval_ms: u64,
+    /// Ticks taken so far (clock and on-demand).
+    pub ticks: u64,
+    /// CPU time the clock thread spent, seconds.
+    pub collector_cpu_seconds: f64,
+    /// Health of each source, by name.
+    pub sources: std::collections::BTreeMap<&'static str, SourceStatus>,
+    /// The history store's figures; `None` when historical storage is off.
+    pub store: Option<StoreStatus>,
+    /// The store's folder.
+    pub storage_location: Option<String>,
+    /// The store's last append error, until an append succeeds.
+    pub storage_error: Option<String>,
+    /// Counters of the event bus.
+    pub events: crate::events::EventStats,
+}
+
+/// The store part of [`CollectorStatus`]: its figures, or why they cannot be read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum StoreStatus {
+    /// Series, samples, chunks and bytes.
+    Stats(crate::store::StoreStats),
+    /// Reading the figures failed.
+    Error {
+        /// The store's message.
+        error: String,
+    },
 }
 
 impl Drop for Collector {

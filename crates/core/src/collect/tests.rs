@@ -74,10 +74,11 @@ fn clock_ticks_on_schedule_into_the_store() {
     clock.advance(Duration::from_millis(50));
     let on_demand = c.tick_now();
     assert_eq!(on_demand["timestamp"].as_i64().unwrap(), T0 + 1050);
-    let status = c.status();
+    let status = serde_json::to_value(c.status()).unwrap();
     assert_eq!(status["sources"]["system"]["status"], "ok");
     assert_eq!(status["ticks"], 7);
     assert!(status["collectorCpuSeconds"].as_f64().unwrap() > 0.0);
+    assert!(status["store"]["samples"].as_u64().unwrap() > 0);
     assert!(c
         .prometheus_text()
         .contains("# TYPE node_cpu_seconds_total counter"));
