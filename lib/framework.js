@@ -451,8 +451,10 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
 }
 
 function validateConfig(c) {
-  check.number('samplingInterval', c.samplingInterval, { min: 100, max: check.MAX_TIMER_MS });
-  check.number('metricsRetention', c.metricsRetention, { min: c.samplingInterval });
+  // Quick type checks; the sampler's limits (interval >= 100 ms, retention >= interval)
+  // are the core's (SamplerConfig), which the native calls apply.
+  check.number('samplingInterval', c.samplingInterval);
+  check.number('metricsRetention', c.metricsRetention);
   check.number('benchmarkTimeout', c.benchmarkTimeout, { min: 1, max: check.MAX_TIMER_MS });
   check.number('maxConcurrency', c.maxConcurrency, { min: 1, integer: true });
   check.number('cleanupTimeout', c.cleanupTimeout, { min: 0, max: check.MAX_TIMER_MS });

@@ -212,7 +212,7 @@ impl SystemView {
         let usage = since.zip(now).and_then(|(a, b)| b.usage_since(a));
         // The same meminfo → memory code as the collector's `system.memory`, so the two
         // "memory used" figures are one.
-        let m = memory::read(&meminfo::read(), &mut Vec::new());
+        let m = memory::reading(&meminfo::read());
         self.sample(clock::now_ms(), usage, &m, self.network_stats())
     }
 

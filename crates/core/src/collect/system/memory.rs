@@ -35,6 +35,12 @@ pub struct MemoryReading {
 
 /// The `memory` slot, and its families.
 pub fn read(info: &MemInfo, families: &mut Vec<Family>) -> MemoryReading {
+    push_families(info, families);
+    reading(info)
+}
+
+/// Every meminfo field as a `node_memory_*` gauge.
+fn push_families(info: &MemInfo, families: &mut Vec<Family>) {
     for (key, value, is_bytes) in &info.fields {
         let name = key.replace('(', "_").replace(')', "");
         let name = if *is_bytes {
@@ -48,6 +54,10 @@ pub fn read(info: &MemInfo, families: &mut Vec<Family>) -> MemoryReading {
         );
         families.push(Family::single(&name, Gauge, &help, *value as f64));
     }
+}
+
+/// The `memory` slot: the one place that turns meminfo into "used", "available", ….
+pub fn reading(info: &MemInfo) -> MemoryReading {
     let total = info.get("MemTotal");
     let used = info.used();
     MemoryReading {
