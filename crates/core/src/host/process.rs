@@ -1,16 +1,70 @@
-//! This process and the calling thread: CPU time (`getrusage`, `CLOCK_THREAD_CPUTIME_ID`),
-//! resident memory (`/proc/self/statm`), threads (`/proc/self/status`), open file
-//! descriptors (`/proc/self/fd`), and the number of processes on the machine.
+//! This process and the calling thread: resource usage (`getrusage`), thread CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`), resident memory (`/proc/self/statm`), threads
+//! (`/proc/self/status`), open file descriptors (`/proc/self/fd`), and the number of
+//! processes on the machine.
+
+/// Whose resource usage to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The whole process, all threads.
+    Process,
+    /// The calling thread only (Linux).
+    Thread,
+}
+
+/// One `getrusage` reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rusage {
+    /// User CPU time, µs.
+    pub user_us: u64,
+    /// System CPU time, µs.
+    pub system_us: u64,
+    /// Peak resident set size, bytes.
+    pub max_rss_bytes: u64,
+    /// Page faults served without I/O.
+    pub minor_faults: u64,
+    /// Page faults that needed I/O.
+    pub major_faults: u64,
+    /// Context switches because the caller waited (I/O, locks, sleeps).
+    pub voluntary_switches: u64,
+    /// Context switches because the scheduler preempted the caller.
+    pub involuntary_switches: u64,
+    /// File system reads that went to storage, 512-byte blocks.
+    pub block_in: u64,
+    /// File system writes that went to storage, 512-byte blocks.
+    pub block_out: u64,
+}
+
+/// `getrusage` of this process or the calling thread; `None` when the call fails.
+pub fn rusage(who: Who) -> Option<Rusage> {
+    let who = match who {
+        Who::Process => libc::RUSAGE_SELF,
+        Who::Thread => libc::RUSAGE_THREAD,
+    };
+    // SAFETY: getrusage only writes into the zero-initialised struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return None;
+    }
+    let us = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
+    let n = |v: libc::c_long| v.max(0) as u64;
+    Some(Rusage {
+        user_us: us(ru.ru_utime),
+        system_us: us(ru.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        max_rss_bytes: n(ru.ru_maxrss) * 1024,
+        minor_faults: n(ru.ru_minflt),
+        major_faults: n(ru.ru_majflt),
+        voluntary_switches: n(ru.ru_nvcsw),
+        involuntary_switches: n(ru.ru_nivcsw),
+        block_in: n(ru.ru_inblock),
+        block_out: n(ru.ru_oublock),
+    })
+}
 
 /// CPU time of this process so far, µs, as `(user, system)` (as Node's `process.cpuUsage()`).
 pub fn cpu_micros() -> (u64, u64) {
-    // SAFETY: getrusage only writes into the zero-initialised struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return (0, 0);
-    }
-    let us = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
-    (us(ru.ru_utime), us(ru.ru_stime))
+    rusage(Who::Process).map_or((0, 0), |r| (r.user_us, r.system_us))
 }
 
 /// CPU time of the calling thread, µs (0 where the clock is missing).
