@@ -53,6 +53,11 @@ test("the framework's samples in a system are the collector's readings", async (
   s.framework.on('metrics:collected', (x) => samples.push(x));
   await s.start();
   while (samples.length < 3) await new Promise((r) => setTimeout(r, 50));
+  // The collector's own event for a tick comes after the JS half of the tick is read.
+  const deadline = Date.now() + 5000;
+  while (samples.some((x) => !ticks.some((y) => y.timestamp === x.timestamp)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await s.stop();
   for (const sample of samples) {
     const tick = ticks.find((x) => x.timestamp === sample.timestamp);

@@ -272,7 +272,8 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
   /**
    * Makes the system sampler a view over `metricsCollector`'s machine readings (one sample
    * every `samplingInterval` ms, or every collector tick when that is longer), so that no
-   * second thread samples the machine. Used by NovaCronPerformanceSystem.
+   * second thread samples the machine; samples arrive while that collector runs. Used by
+   * NovaCronPerformanceSystem.
    * @param {import('./metrics').PerformanceMetricsCollector} metricsCollector
    */
   attachCollector(metricsCollector) {
