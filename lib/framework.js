@@ -2,8 +2,10 @@
 /**
  * PerformanceBenchmarkingFramework (api-spec §3): the registry of benchmark classes, runs
  * with a real timeout (the benchmark's AbortSignal fires and the framework waits for its
- * cleanup), suites, result files, and the background system sampler, whose
- * `metrics:collected` events come from a Rust thread through the native event bridge.
+ * cleanup), suites, result files, and the system sampler, whose `metrics:collected` events
+ * come from a Rust thread through the native event bridge. The sampler is a view over a
+ * metrics collector's machine readings: the system's collector once `attachCollector` is
+ * called (NovaCronPerformanceSystem does), else a machine-only collector of its own.
  */
 const { EventEmitter } = require('node:events');
 const os = require('node:os');
@@ -268,7 +270,18 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     return this.native.listBenchmarks({ name: query.name, since: query.since, until: query.until, limit: query.limit });
   }
 
-  /** Starts the background system sampler (every `samplingInterval` ms, on a Rust thread). */
+  /**
+   * Makes the system sampler a view over `metricsCollector`'s machine readings (one sample
+   * every `samplingInterval` ms, or every collector tick when that is longer), so that no
+   * second thread samples the machine; samples arrive while that collector runs. Used by
+   * NovaCronPerformanceSystem.
+   * @param {import('./metrics').PerformanceMetricsCollector} metricsCollector
+   */
+  attachCollector(metricsCollector) {
+    this.native.attachCollector(metricsCollector.nativeHandle());
+  }
+
+  /** Starts the system sampler (every `samplingInterval` ms; see `attachCollector`). */
   startSystemMonitoring() {
     this.native.startSampling();
   }
@@ -440,8 +453,10 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
 }
 
 function validateConfig(c) {
-  check.number('samplingInterval', c.samplingInterval, { min: 100, max: check.MAX_TIMER_MS });
-  check.number('metricsRetention', c.metricsRetention, { min: c.samplingInterval });
+  // Quick type checks; the sampler's limits (interval >= 100 ms, retention >= interval)
+  // are the core's (SamplerConfig), which the native calls apply.
+  check.number('samplingInterval', c.samplingInterval);
+  check.number('metricsRetention', c.metricsRetention);
   check.number('benchmarkTimeout', c.benchmarkTimeout, { min: 1, max: check.MAX_TIMER_MS });
   check.number('maxConcurrency', c.maxConcurrency, { min: 1, integer: true });
   check.number('cleanupTimeout', c.cleanupTimeout, { min: 0, max: check.MAX_TIMER_MS });

@@ -88,6 +88,11 @@ class PerformanceMetricsCollector extends EventEmitter {
     });
   }
 
+  /** The native collector's handle, for a framework sampling through this collector. */
+  nativeHandle() {
+    return this.native.handle();
+  }
+
   deliver(name, payload) {
     try {
       if (name === 'collector:tick') {

@@ -3,7 +3,9 @@
  * NovaCronPerformanceSystem (api-spec §2): loads a profile, builds the components from it,
  * starts and stops them, and re-applies a new profile to running components.
  *
- * The metrics collector samples from `start()` to `stop()` into `<dataPath>/metrics`.
+ * The metrics collector samples from `start()` to `stop()` into `<dataPath>/metrics`; it is
+ * the system's only machine sampler: the framework's system samples are a view over its
+ * readings (`framework.attachCollector`).
  * Components that are not built yet (trend analyzer, recommendation engine, dashboard,
  * runner) are `null` and reported absent by `getStatus()`; the methods
  * that need them throw the contract's "not initialized" errors.
@@ -58,6 +60,7 @@ class NovaCronPerformanceSystem {
       startMonitoring: false,
     });
     this.metricsCollector = new PerformanceMetricsCollector(this.collectorConfig(profile));
+    this.framework.attachCollector(this.metricsCollector);
     this.profileManager = profileManager;
     this.currentProfile = profile;
     this.isInitialized = true;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, Function};
 use napi_derive::napi;
 use novacron_perf_core::collect::{query, Collector, CollectorConfig};
-use novacron_perf_core::framework::now_ms;
 use novacron_perf_core::prometheus::server::MetricsServer;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -16,13 +15,26 @@ use crate::error::{to_value, IntoJs};
 use crate::events::EventBridge;
 use crate::framework::Blocking;
 
+/// An opaque reference to a collector, handed to a framework so that its sampler becomes a
+/// view over this collector's machine readings.
+#[napi]
+pub struct CollectorHandle {
+    collector: Arc<Collector>,
+}
+
+impl CollectorHandle {
+    /// The collector.
+    pub fn collector(&self) -> Arc<Collector> {
+        Arc::clone(&self.collector)
+    }
+}
+
 /// The native half of one metrics collector.
 #[napi]
 pub struct NativeCollector {
     collector: Arc<Collector>,
     events: EventBridge,
     server: Mutex<Option<MetricsServer>>,
-    interval_ms: u64,
 }
 
 #[napi]
@@ -31,14 +43,12 @@ impl NativeCollector {
     #[napi(constructor)]
     pub fn new(options: Value) -> napi::Result<Self> {
         let config = CollectorConfig::from_json(&options).js()?;
-        let interval_ms = config.interval_ms;
         let events = EventBridge::new();
         let collector = Collector::new(config, Arc::clone(events.bus())).js()?;
         Ok(NativeCollector {
             collector: Arc::new(collector),
             events,
             server: Mutex::new(None),
-            interval_ms,
         })
     }
 
@@ -52,6 +62,14 @@ impl NativeCollector {
     #[napi]
     pub fn set_event_interest(&self, name: String, listening: bool) {
         self.events.bus().set_interest(&name, listening);
+    }
+
+    /// A handle on this collector for `NativeFramework.attachCollector`.
+    #[napi]
+    pub fn handle(&self) -> CollectorHandle {
+        CollectorHandle {
+            collector: Arc::clone(&self.collector),
+        }
     }
 
     /// Starts the clock thread; false when it already runs.
@@ -112,7 +130,7 @@ impl NativeCollector {
                 &name,
                 value,
                 &labels.unwrap_or_default(),
-                now_ms(),
+                self.collector.now_ms(),
                 one_time.unwrap_or(false),
             )
             .map_err(invalid)
@@ -159,13 +177,12 @@ impl NativeCollector {
     pub fn query(&self, q: Value) -> napi::Result<AsyncTask<Blocking>> {
         let parsed = query::MetricsQuery::from_json(&q).js()?;
         let c = Arc::clone(&self.collector);
-        let interval = self.interval_ms;
         Ok(Blocking::task(move || {
             let Some(store) = c.store() else {
                 return Ok(Value::Array(Vec::new()));
             };
             Ok(Value::Array(
-                query::run(store, &parsed, interval, now_ms()).js()?,
+                query::run(store, &parsed, c.interval_ms(), c.now_ms()).js()?,
             ))
         }))
     }
@@ -214,12 +231,12 @@ impl NativeCollector {
     /// Sources' health, store figures, the collector's own CPU time, listener address.
     #[napi]
     pub fn status(&self) -> napi::Result<Value> {
-        let mut status = self.collector.status();
+        let mut status = to_value(&self.collector.status())?;
         if let Some(s) = self.server.lock().as_ref() {
             status["server"] =
                 json!({ "url": format!("http://{}/metrics", s.addr()), "scrapes": s.scrapes() });
         }
-        to_value(&status)
+        Ok(status)
     }
 
     /// The last tick's sample, or null.

@@ -1,6 +1,7 @@
 //! `NativeFramework`: the core half of `PerformanceBenchmarkingFramework` — the active-run
-//! set, result files, system snapshots and the background sampler with its event bus.
-//! File I/O runs as async tasks on libuv's pool, off the JS thread.
+//! set, result files, system snapshots and the sampler view with its event bus. File I/O
+//! runs as async tasks on libuv's pool, off the JS thread. State (the CPU baseline of
+//! on-demand samples, the sampler's feed) lives in the core's `SystemView` and `Sampler`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,15 +10,17 @@ use napi::bindgen_prelude::{AsyncTask, Function};
 use napi::{Env, Task};
 use napi_derive::napi;
 use novacron_perf_core::framework::{
-    probe::{CpuTimes, SystemProbe},
     results::{ListQuery, ResultStore},
     runs::{ActiveRuns, RunGuard},
     sampler::{Sampler, SamplerConfig},
-    suite, validate_benchmark_name,
+    suite,
+    system::SystemView,
+    validate_benchmark_name,
 };
-use parking_lot::Mutex;
+use novacron_perf_core::host::clock;
 use serde_json::Value;
 
+use crate::collector::CollectorHandle;
 use crate::error::{to_value, IntoJs};
 use crate::events::EventBridge;
 
@@ -50,10 +53,9 @@ pub struct ResultQuery {
 pub struct NativeFramework {
     store: ResultStore,
     runs: ActiveRuns,
-    probe: Arc<SystemProbe>,
+    view: Arc<SystemView>,
     sampler: Sampler,
     events: EventBridge,
-    last_cpu: Mutex<Option<CpuTimes>>,
 }
 
 #[napi]
@@ -65,21 +67,21 @@ impl NativeFramework {
             SamplerConfig::new(options.sampling_interval, options.metrics_retention).js()?;
         let root = PathBuf::from(&options.metrics_path);
         let store = ResultStore::open(&root).js()?;
-        let probe = Arc::new(SystemProbe::new(&root));
+        let view = Arc::new(SystemView::new(&root));
         let events = EventBridge::new();
         let sampler = Sampler::new(
             config,
-            Arc::clone(&probe),
+            Arc::clone(&view),
             Arc::clone(events.bus()),
             store.clone(),
+            clock::real(),
         );
         Ok(NativeFramework {
             store,
             runs: ActiveRuns::default(),
-            probe,
+            view,
             sampler,
             events,
-            last_cpu: Mutex::new(CpuTimes::read()),
         })
     }
 
@@ -108,7 +110,7 @@ impl NativeFramework {
         let guard = self.runs.begin(&name).js()?;
         Ok(NativeRun {
             guard: Some(guard),
-            probe: Arc::clone(&self.probe),
+            view: Arc::clone(&self.view),
         })
     }
 
@@ -121,40 +123,41 @@ impl NativeFramework {
     /// A system snapshot; CPU usage covers the time since the previous snapshot or sample.
     #[napi]
     pub fn snapshot(&self) -> napi::Result<Value> {
-        let since = self.last_cpu.lock().take();
-        let snap = self.probe.snapshot(since.as_ref());
-        *self.last_cpu.lock() = CpuTimes::read();
-        to_value(&snap)
+        to_value(&self.view.snapshot_now())
     }
 
     /// One system sample (`collectSystemMetrics`); CPU usage as for [`Self::snapshot`].
     #[napi]
     pub fn collect_system_metrics(&self) -> napi::Result<Value> {
-        let since = self.last_cpu.lock().take();
-        let (sample, now) = self.probe.sample(since.as_ref());
-        *self.last_cpu.lock() = now;
-        to_value(&sample)
+        to_value(&self.view.sample_now())
     }
 
     /// Usage of the file system holding the data folder (leaves the CPU baseline alone).
     #[napi]
     pub fn disk_usage(&self) -> napi::Result<Value> {
-        to_value(&self.probe.disk_usage())
+        to_value(&self.view.disk_usage())
     }
 
     /// Network counters since boot and established connections (leaves the CPU baseline alone).
     #[napi]
     pub fn network_stats(&self) -> napi::Result<Value> {
-        to_value(&self.probe.network_stats())
+        to_value(&self.view.network_stats())
     }
 
-    /// Starts the background sampler (no-op when running).
+    /// Starts the sampler (no-op when running).
     #[napi]
-    pub fn start_sampling(&self) {
-        self.sampler.start();
+    pub fn start_sampling(&self) -> napi::Result<()> {
+        self.sampler.start().js()
     }
 
-    /// Stops the sampler, joins its thread and persists the series (no-op when stopped).
+    /// Takes the sampler's readings from this collector (the system's) instead of a
+    /// machine-only collector of its own.
+    #[napi]
+    pub fn attach_collector(&self, collector: &CollectorHandle) -> napi::Result<()> {
+        self.sampler.attach(collector.collector()).js()
+    }
+
+    /// Stops the sampler and persists the series (no-op when stopped).
     #[napi]
     pub fn stop_sampling(&self) {
         self.sampler.stop();
@@ -168,8 +171,8 @@ impl NativeFramework {
         metrics_retention: f64,
     ) -> napi::Result<()> {
         self.sampler
-            .configure(SamplerConfig::new(sampling_interval, metrics_retention).js()?);
-        Ok(())
+            .configure(SamplerConfig::new(sampling_interval, metrics_retention).js()?)
+            .js()
     }
 
     /// `{ running, intervalMs, capacity, kept, ticks }`.
@@ -244,7 +247,7 @@ fn path_value<E: Into<novacron_perf_core::Error>>(r: Result<PathBuf, E>) -> napi
 #[napi]
 pub struct NativeRun {
     guard: Option<RunGuard>,
-    probe: Arc<SystemProbe>,
+    view: Arc<SystemView>,
 }
 
 #[napi]
@@ -253,7 +256,7 @@ impl NativeRun {
     #[napi]
     pub fn finish(&mut self) -> napi::Result<Value> {
         let since = self.guard.take().and_then(|g| g.cpu_at_start);
-        to_value(&self.probe.snapshot(since.as_ref()))
+        to_value(&self.view.snapshot_since(since.as_ref()))
     }
 
     /// Frees the name without a snapshot (failed or timed-out runs); idempotent.

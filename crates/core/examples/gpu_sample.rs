@@ -21,7 +21,7 @@ fn main() {
         match gpu.collect() {
             Ok(r) => println!(
                 "{}",
-                serde_json::json!({ "timestamp": at.timestamp_millis(), "iso": at.to_rfc3339(), "gpu": r.sample })
+                serde_json::json!({ "timestamp": at.timestamp_millis(), "iso": at.to_rfc3339(), "gpu": r.json() })
             ),
             Err(e) => println!(
                 "{}",

@@ -32,7 +32,8 @@ fn run_pg_transactions(n: usize) {
 fn postgres_transactions_and_connections_are_read_from_the_server() {
     let mut src = DatabaseSource::new(vec![DbTarget::parse(PG, Some("pg")).unwrap()]);
     let first = src.collect().unwrap();
-    let db = &first.sample["databases"][0];
+    let first = first.json();
+    let db = &first["databases"][0];
     assert_eq!(db["status"], "ok");
     assert!(
         db["transactionsPerSec"].is_null(),
@@ -46,7 +47,7 @@ fn postgres_transactions_and_connections_are_read_from_the_server() {
     // PostgreSQL publishes backend counters when a backend goes idle (at most ~1 s later).
     thread::sleep(Duration::from_millis(1200));
     let r = src.collect().unwrap();
-    let tps = r.sample["databases"][0]["transactionsPerSec"]
+    let tps = r.json()["databases"][0]["transactionsPerSec"]
         .as_f64()
         .unwrap();
     assert!(
@@ -80,7 +81,8 @@ fn mariadb_status_counters_are_read() {
         c.disconnect().await.unwrap();
     });
     let r = src.collect().unwrap();
-    let db = &r.sample["databases"][0];
+    let r = r.json();
+    let db = &r["databases"][0];
     assert_eq!(db["status"], "ok", "{db}");
     assert!(db["rowsWrittenPerSec"].as_f64().unwrap() > 0.0, "{db}");
     assert!(db["transactionsPerSec"].as_f64().unwrap() > 0.0, "{db}");
@@ -143,7 +145,7 @@ fn a_database_that_goes_away_degrades_the_collector_and_it_recovers() {
     let url = format!("postgres://postgres@127.0.0.1:{}/test", proxy.port);
     let mut src = DatabaseSource::new(vec![DbTarget::parse(&url, Some("flaky")).unwrap()]);
     assert_eq!(
-        src.collect().unwrap().sample["databases"][0]["status"],
+        src.collect().unwrap().json()["databases"][0]["status"],
         "ok"
     );
     proxy.up.store(false, Ordering::SeqCst);
@@ -151,7 +153,7 @@ fn a_database_that_goes_away_degrades_the_collector_and_it_recovers() {
     assert!(err.starts_with("flaky:"), "{err}");
     proxy.up.store(true, Ordering::SeqCst);
     let back = src.collect().unwrap();
-    assert_eq!(back.sample["databases"][0]["status"], "ok");
+    assert_eq!(back.json()["databases"][0]["status"], "ok");
     let up = back
         .families
         .iter()
@@ -205,7 +207,7 @@ fn a_server_that_stops_answering_mid_connection_times_out_and_is_reconnected() {
     let url = format!("postgres://postgres@127.0.0.1:{}/test", proxy.port);
     let mut src = DatabaseSource::new(vec![DbTarget::parse(&url, Some("frozen")).unwrap()]);
     assert_eq!(
-        src.collect().unwrap().sample["databases"][0]["status"],
+        src.collect().unwrap().json()["databases"][0]["status"],
         "ok"
     );
     proxy.frozen.store(true, Ordering::SeqCst);
@@ -217,5 +219,5 @@ fn a_server_that_stops_answering_mid_connection_times_out_and_is_reconnected() {
     proxy.frozen.store(false, Ordering::SeqCst);
     // The stalled connection was dropped; the next tick opens a new one.
     let back = src.collect().unwrap();
-    assert_eq!(back.sample["databases"][0]["status"], "ok");
+    assert_eq!(back.json()["databases"][0]["status"], "ok");
 }

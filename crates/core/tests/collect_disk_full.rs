@@ -62,7 +62,7 @@ fn a_full_disk_is_reported_once_and_sampling_goes_on() {
                 .unwrap()
                 > 0
         );
-        if c.status()["storageError"].is_null() {
+        if c.status().storage_error.is_none() {
             stored_before_full += 1;
         } else {
             ticks_after_full += 1;
@@ -84,7 +84,7 @@ fn a_full_disk_is_reported_once_and_sampling_goes_on() {
         &json!({ "collector": "system", "metric": "memory.total", "limit": 100000 }),
     )
     .unwrap();
-    let now = novacron_perf_core::framework::now_ms();
+    let now = novacron_perf_core::host::clock::now_ms();
     let rows = query::run(c.store().unwrap(), &q, 5000, now).unwrap();
     assert!(
         stored_before_full > 0 && rows.len() >= stored_before_full,

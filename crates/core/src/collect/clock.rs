@@ -4,59 +4,57 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{flatten, CollectError, Shared};
-use crate::framework::now_ms;
+use super::reading::{ReadingStatus, SourceState};
+use super::{flatten, system::SystemReading, CollectError, Shared};
+use crate::host::process::thread_cpu_micros;
 use crate::prometheus::{render, Family, MetricKind};
 use crate::store::SeriesKey;
 
-/// The clock: a drift-free schedule, woken at once by `stop`.
+/// How often the store's retention runs.
+pub(super) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// The clock: a drift-free schedule on `shared.clock`, woken at once by `stop`.
 pub(super) fn clock(shared: Arc<Shared>) {
+    let clock = Arc::clone(&shared.clock);
     let interval = Duration::from_millis(shared.config.interval_ms);
     let flush_every = Duration::from_millis(shared.config.storage_interval_ms);
-    let start = Instant::now();
-    let epoch_start = now_ms();
+    let start = clock.monotonic();
+    let epoch_start = clock.now_ms();
     let mut last_flush = start;
-    let mut last_retention: Option<Instant> = None;
+    let mut last_retention: Option<Duration> = None;
     let mut n: u32 = 0;
     loop {
-        let cpu0 = thread_cpu_us();
-        tick(&shared, stamp(epoch_start, interval, n, now_ms()));
-        if last_flush.elapsed() >= flush_every {
+        let cpu0 = thread_cpu_micros();
+        tick(&shared, stamp(epoch_start, interval, n, clock.now_ms()));
+        let now = clock.monotonic();
+        if now.saturating_sub(last_flush) >= flush_every {
             flush(&shared);
-            last_flush = Instant::now();
+            last_flush = now;
         }
-        if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+        if last_retention.is_none_or(|t| now.saturating_sub(t) >= RETENTION_EVERY) {
             if let Some(store) = &shared.store {
-                if let Err(e) = store.apply_retention(now_ms()) {
+                if let Err(e) = store.apply_retention(clock.now_ms()) {
                     shared
                         .bus
                         .emit_with("storage:error", || json!({ "message": e.to_string() }));
                 }
             }
-            last_retention = Some(Instant::now());
+            last_retention = Some(now);
         }
         shared
             .own_cpu_us
-            .fetch_add(thread_cpu_us().saturating_sub(cpu0), Ordering::Relaxed);
+            .fetch_add(thread_cpu_micros().saturating_sub(cpu0), Ordering::Relaxed);
         n += 1;
-        let next = start + interval * n;
-        let mut stop = shared.stop.lock();
-        while !*stop {
-            let now = Instant::now();
-            if now >= next {
-                break;
-            }
-            shared.wake.wait_for(&mut stop, next - now);
-        }
-        if *stop {
+        if clock.wait_until(start + interval * n, &shared.stop) {
             return;
         }
         // After a stall (suspend, a stopped debugger) skip missed slots instead of bursting.
-        let behind = (start.elapsed().as_millis() / interval.as_millis().max(1)) as u32;
+        let behind = (clock.monotonic().saturating_sub(start).as_millis()
+            / interval.as_millis().max(1)) as u32;
         n = n.max(behind);
     }
 }
@@ -83,38 +81,42 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
     };
     let mut collectors = Map::new();
     let mut gpu_slot = None;
+    let mut machine: Option<SystemReading> = None;
     {
         let mut slots = shared.slots.lock();
         for slot in slots.iter_mut() {
             let name = slot.source.name();
             let value = match slot.source.collect() {
                 Ok(r) => {
-                    let was_degraded = slot.status.status == "degraded";
-                    let unavailable =
-                        r.sample.get("status").and_then(Value::as_str) == Some("unavailable");
-                    slot.status.status = if unavailable { "unavailable" } else { "ok" };
-                    slot.status.error = unavailable
-                        .then(|| {
-                            r.sample
-                                .get("reason")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        })
-                        .flatten();
+                    let was_degraded = slot.status.status == SourceState::Degraded;
+                    match r.status {
+                        ReadingStatus::Ok => {
+                            slot.status.status = SourceState::Ok;
+                            slot.status.error = None;
+                        }
+                        ReadingStatus::Unavailable(ref reason) => {
+                            slot.status.status = SourceState::Unavailable;
+                            slot.status.error = Some(reason.clone());
+                        }
+                    }
                     slot.status.last_success = Some(ts);
-                    slot.families = r.families;
                     if was_degraded {
                         shared.bus.emit_with(
                             "collection:recovered",
                             || json!({ "collector": name, "timestamp": ts }),
                         );
                     }
-                    r.sample
+                    if name == "system" && !shared.system_listeners.lock().is_empty() {
+                        machine = r.get::<SystemReading>().cloned();
+                    }
+                    let value = r.json();
+                    slot.families = r.families;
+                    value
                 }
                 Err(message) => {
                     slot.status.failures += 1;
                     // One event per change of state or message, not one per tick.
-                    if slot.status.status != "degraded"
+                    if slot.status.status != SourceState::Degraded
                         || slot.status.error.as_deref() != Some(message.as_str())
                     {
                         let m = message.clone();
@@ -123,7 +125,7 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                             || json!({ "collector": name, "message": m, "timestamp": ts }),
                         );
                     }
-                    slot.status.status = "degraded";
+                    slot.status.status = SourceState::Degraded;
                     slot.status.error = Some(message.clone());
                     slot.families.clear();
                     json!({ "error": message })
@@ -164,6 +166,18 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
         Ok(()) => *failing = None,
     }
     drop(failing);
+    if let Some(reading) = &machine {
+        // Cloned out of the lock, so a listener may subscribe or unsubscribe from its call.
+        let listeners: Vec<_> = shared
+            .system_listeners
+            .lock()
+            .iter()
+            .map(|(_, l)| Arc::clone(l))
+            .collect();
+        for listener in listeners {
+            listener(ts, reading);
+        }
+    }
     let sample = json!({ "timestamp": ts, "collectors": collectors });
     *shared.last_sample.lock() = Some(sample.clone());
     shared.ticks.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +266,7 @@ pub(super) fn exposition(shared: &Shared) -> String {
             families.extend(s.families.iter().cloned());
             up.push(
                 &[("collector", s.source.name())],
-                if s.status.status == "degraded" {
+                if s.status.status == SourceState::Degraded {
                     0.0
                 } else {
                     1.0
@@ -269,14 +283,4 @@ pub(super) fn exposition(shared: &Shared) -> String {
         shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
     ));
     render(&families)
-}
-
-/// CPU time of the calling thread, µs.
-pub(super) fn thread_cpu_us() -> u64 {
-    // SAFETY: clock_gettime writes only into the struct we pass.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
 }

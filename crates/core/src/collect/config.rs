@@ -29,9 +29,26 @@ pub struct CollectorConfig {
     pub network_targets: Vec<String>,
     /// Whether to load NVML and sample GPUs.
     pub gpu: bool,
+    /// Only the `system` source: the machine sampler of a framework that stands alone.
+    pub machine_only: bool,
 }
 
 impl CollectorConfig {
+    /// A collector of the machine alone, every `interval_ms`, with no store: what a
+    /// `PerformanceBenchmarkingFramework` outside a system samples with.
+    pub fn machine_only(interval_ms: u64) -> CollectorConfig {
+        CollectorConfig {
+            interval_ms,
+            storage_interval_ms: 60_000,
+            retention_ms: 0,
+            storage_dir: None,
+            databases: Vec::new(),
+            network_targets: Vec::new(),
+            gpu: false,
+            machine_only: true,
+        }
+    }
+
     /// Reads and checks the options object.
     pub fn from_json(v: &Value) -> Result<CollectorConfig, CollectError> {
         let ms = |field: &'static str, default: u64, min: u64| -> Result<u64, CollectError> {
@@ -109,6 +126,7 @@ impl CollectorConfig {
             databases,
             network_targets,
             gpu,
+            machine_only: false,
         })
     }
 }

@@ -164,14 +164,15 @@ impl Source for DatabaseSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         if self.dbs.is_empty() {
-            return Ok(Reading {
-                sample: json!({
+            return Ok(Reading::unavailable(
+                json!({
                     "status": "unavailable",
                     "reason": "no databases configured",
                     "hint": "pass databases: ['postgres://…', 'mysql://…', 'sqlite:/path/file.db'] to the collector",
                 }),
-                families: Vec::new(),
-            });
+                "no databases configured",
+                Vec::new(),
+            ));
         }
         let fam = |name: &str, kind, help: &str| Family::new(name, kind, help);
         let mut up = fam(
@@ -273,7 +274,7 @@ impl Source for DatabaseSource {
         });
         let families = vec![up, tx, hit, conns, dead, rr, rw];
         if errors.is_empty() {
-            Ok(Reading { sample, families })
+            Ok(Reading::new(sample, families))
         } else {
             Err(errors.join("; "))
         }

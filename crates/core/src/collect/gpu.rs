@@ -6,10 +6,68 @@
 use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
 use nvml_wrapper::enums::device::UsedGpuMemory;
 use nvml_wrapper::Nvml;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{Reading, Source};
 use crate::prometheus::{Family, MetricKind::Gauge};
+
+/// The `system.gpu` slot of a sample: `{ status: 'available', devices }` or
+/// `{ status: 'unavailable', reason, hint }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum GpuReading {
+    /// NVML answered.
+    Available {
+        /// One row per GPU.
+        devices: Vec<GpuDevice>,
+    },
+    /// No NVML library or no GPU.
+    Unavailable {
+        /// Why.
+        reason: String,
+        /// What would make GPUs readable.
+        hint: &'static str,
+    },
+}
+
+/// One GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuDevice {
+    /// NVML index, as a string (the series label).
+    pub gpu: String,
+    /// Board UUID.
+    pub uuid: String,
+    /// Product name.
+    pub name: String,
+    /// Share of the last sample period a kernel ran, %.
+    pub utilization: u32,
+    /// Share of the last sample period memory was read or written, %.
+    pub memory_utilization: u32,
+    /// Memory in use, bytes.
+    pub memory_used: u64,
+    /// Memory size, bytes.
+    pub memory_total: u64,
+    /// Core temperature, °C; `None` where the board has no sensor.
+    pub temperature: Option<u32>,
+    /// Power draw, W.
+    pub power_watts: Option<f64>,
+    /// SM clock, MHz.
+    #[serde(rename = "smClockMHz")]
+    pub sm_clock_mhz: Option<u32>,
+    /// Compute processes.
+    pub processes: Vec<GpuProcess>,
+}
+
+/// One compute process on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuProcess {
+    /// Process id, as a string (the series label).
+    pub pid: String,
+    /// GPU memory it uses, bytes, when NVML says.
+    pub memory_used: Option<u64>,
+}
 
 const HINT: &str =
     "install the NVIDIA driver (it provides libnvidia-ml.so.1) on a machine with an NVIDIA GPU";
@@ -109,7 +167,7 @@ impl Source for GpuSource {
             if let Some(c) = c {
                 sm.push(&labels, c as f64 * 1e6);
             }
-            let processes: Vec<Value> = d
+            let processes: Vec<GpuProcess> = d
                 .running_compute_processes()
                 .unwrap_or_default()
                 .into_iter()
@@ -122,27 +180,40 @@ impl Source for GpuSource {
                         let pid = pi.pid.to_string();
                         proc_mem.push(&[("gpu", index.as_str()), ("pid", pid.as_str())], b as f64);
                     }
-                    json!({ "pid": pi.pid.to_string(), "memoryUsed": used })
+                    GpuProcess {
+                        pid: pi.pid.to_string(),
+                        memory_used: used,
+                    }
                 })
                 .collect();
-            devices.push(json!({
-                "gpu": index, "uuid": uuid, "name": name,
-                "utilization": u.gpu, "memoryUtilization": u.memory,
-                "memoryUsed": m.used, "memoryTotal": m.total,
-                "temperature": t, "powerWatts": p, "smClockMHz": c,
-                "processes": processes,
-            }));
+            devices.push(GpuDevice {
+                gpu: index,
+                uuid,
+                name,
+                utilization: u.gpu,
+                memory_utilization: u.memory,
+                memory_used: m.used,
+                memory_total: m.total,
+                temperature: t,
+                power_watts: p,
+                sm_clock_mhz: c,
+                processes,
+            });
         }
-        Ok(Reading {
-            sample: json!({ "status": "available", "devices": devices }),
-            families: vec![util, mem_used, mem_total, temp, power, sm, proc_mem],
-        })
+        Ok(Reading::new(
+            GpuReading::Available { devices },
+            vec![util, mem_used, mem_total, temp, power, sm, proc_mem],
+        ))
     }
 }
 
 fn unavailable(reason: &str) -> Reading {
-    Reading {
-        sample: json!({ "status": "unavailable", "reason": reason, "hint": HINT }),
-        families: Vec::new(),
-    }
+    Reading::unavailable(
+        GpuReading::Unavailable {
+            reason: reason.to_owned(),
+            hint: HINT,
+        },
+        reason,
+        Vec::new(),
+    )
 }

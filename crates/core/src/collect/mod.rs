@@ -2,10 +2,14 @@
 //! dedicated thread, never the JS thread; each tick's sample goes into the history store and
 //! to JS as an event, and the latest readings feed the Prometheus exposition.
 //!
-//! - [`procfs`], [`rates`]: `/proc` parsers and counter → rate rules.
-//! - [`system`], [`gpu`], [`process`], [`network`], [`database`], [`pushed`]: the sources.
-//! - [`flatten`]: sample JSON ↔ store series; [`query`]: `getMetrics`.
-//! - [`config`]: options and their validation; `clock`: the sampling thread and one tick.
+//! - [`rates`]: counter → rate rules (the `/proc` parsers live in [`crate::host`]).
+//! - [`system`] (one file per resource), [`gpu`], [`process`], [`network`], [`database`],
+//!   [`pushed`]: the sources; each returns a typed [`Reading`] (see [`reading`]), turned into
+//!   the sample's JSON only when the tick assembles the sample.
+//! - [`series`]: the one table of stored series names; [`flatten`]: sample JSON → store
+//!   series through it; [`query`]: `getMetrics`.
+//! - [`config`]: options and their validation; `clock`: the sampling thread and one tick, on
+//!   a [`crate::host::clock::Clock`] (real, or fake in tests).
 //!
 //! A source that fails is marked degraded and its slot holds `{ error }`; the others go on,
 //! and the failing one is tried again at every tick, so it recovers by itself.
@@ -17,10 +21,12 @@ pub mod flatten;
 pub mod gpu;
 pub mod network;
 pub mod process;
-pub mod procfs;
 pub mod pushed;
 pub mod query;
 pub mod rates;
+pub mod reading;
+#[cfg(test)]
+mod sample_shape;
 pub mod series;
 pub mod system;
 
@@ -29,17 +35,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::events::EventBus;
-use crate::framework::now_ms;
+use crate::host::clock::{self as hostclock, Clock, StopSignal};
 use crate::prometheus::Family;
 use crate::store::{SeriesId, Store, StoreOptions};
 pub use config::CollectorConfig;
 pub use pushed::PushedTable;
+pub use reading::{Reading, ReadingStatus, SampleData, SourceState};
 
 /// The six collector keys of api-spec §9.1, in sample order.
 pub const COLLECTORS: [&str; 6] = [
@@ -50,15 +57,6 @@ pub const COLLECTORS: [&str; 6] = [
     "ml_workflow",
     "custom",
 ];
-
-/// What one source read at one tick.
-#[derive(Debug, Clone)]
-pub struct Reading {
-    /// The source's slot in the sample (JSON).
-    pub sample: Value,
-    /// The same reading as Prometheus families.
-    pub families: Vec<Family>,
-}
 
 /// A sub-collector.
 pub trait Source: Send {
@@ -94,7 +92,7 @@ impl CollectError {
 #[serde(rename_all = "camelCase")]
 pub struct SourceStatus {
     /// `ok`, `degraded`, `unavailable` or `pending` (not read yet).
-    pub status: &'static str,
+    pub status: SourceState,
     /// Last error or unavailability reason.
     pub error: Option<String>,
     /// Epoch ms of the last successful reading.
@@ -109,8 +107,13 @@ struct Slot {
     families: Vec<Family>,
 }
 
+/// A consumer of the machine readings: called on the clock thread with each tick's
+/// timestamp and typed `system` reading (the framework's system view is one).
+pub type SystemListener = Arc<dyn Fn(i64, &system::SystemReading) + Send + Sync>;
+
 struct Shared {
     config: CollectorConfig,
+    clock: Arc<dyn Clock>,
     bus: Arc<EventBus>,
     store: Option<Arc<Store>>,
     slots: Mutex<Vec<Slot>>,
@@ -118,8 +121,7 @@ struct Shared {
     js_families: Mutex<Vec<Family>>,
     series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
     last_sample: Mutex<Option<Value>>,
-    stop: Mutex<bool>,
-    wake: Condvar,
+    stop: StopSignal,
     ticks: AtomicU64,
     /// Timestamp of the last tick, and of the last JS `application` record: the store takes
     /// each series in time order, and on-demand ticks interleave with the clock's.
@@ -132,6 +134,9 @@ struct Shared {
     store_error: Mutex<Option<String>>,
     /// CPU time of the clock thread, µs (the collector's own cost).
     own_cpu_us: AtomicU64,
+    /// Who gets each tick's typed machine reading, by subscription id.
+    system_listeners: Mutex<Vec<(u64, SystemListener)>>,
+    next_listener: AtomicU64,
 }
 
 /// The collector: sources, clock thread, store and exposition.
@@ -146,8 +151,18 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Builds the sources and opens the store (creating its folder).
+    /// Builds the sources and opens the store (creating its folder), on the real clock.
     pub fn new(config: CollectorConfig, bus: Arc<EventBus>) -> Result<Collector, CollectError> {
+        Collector::with_clock(config, bus, hostclock::real())
+    }
+
+    /// As [`Collector::new`], with the clock that stamps ticks, schedules them and times
+    /// flushes and retention (a [`crate::host::clock::FakeClock`] in tests).
+    pub fn with_clock(
+        config: CollectorConfig,
+        bus: Arc<EventBus>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Collector, CollectError> {
         let store = match &config.storage_dir {
             Some(dir) => {
                 let mut opts = StoreOptions::new(dir.clone());
@@ -164,24 +179,21 @@ impl Collector {
             .into_iter()
             .map(|source| Slot {
                 source,
-                status: SourceStatus {
-                    status: "pending",
-                    ..Default::default()
-                },
+                status: SourceStatus::default(),
                 families: Vec::new(),
             })
             .collect();
         Ok(Collector {
             shared: Arc::new(Shared {
                 config,
+                clock,
                 bus,
                 store,
                 slots: Mutex::new(slots),
                 js_families: Mutex::new(Vec::new()),
                 series_ids: Mutex::new(HashMap::new()),
                 last_sample: Mutex::new(None),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
+                stop: StopSignal::new(),
                 ticks: AtomicU64::new(0),
                 last_tick_ts: Mutex::new(i64::MIN),
                 last_app_ts: Mutex::new(i64::MIN),
@@ -189,6 +201,8 @@ impl Collector {
                 stored_since_flush: AtomicU64::new(0),
                 store_error: Mutex::new(None),
                 own_cpu_us: AtomicU64::new(0),
+                system_listeners: Mutex::new(Vec::new()),
+                next_listener: AtomicU64::new(0),
             }),
             on_demand: Mutex::new(None),
             pushed,
@@ -212,7 +226,7 @@ impl Collector {
                 ))
             })?;
         Ok(match source.collect() {
-            Ok(r) => r.sample,
+            Ok(r) => r.json(),
             Err(message) => json!({ "error": message }),
         })
     }
@@ -233,7 +247,7 @@ impl Collector {
         if thread.is_some() {
             return Ok(false);
         }
-        *self.shared.stop.lock() = false;
+        self.shared.stop.reset();
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
             .name("novacron-collector".into())
@@ -248,8 +262,7 @@ impl Collector {
         let Some(handle) = self.thread.lock().take() else {
             return Ok(false);
         };
-        *self.shared.stop.lock() = true;
-        self.shared.wake.notify_all();
+        self.shared.stop.stop();
         let _ = handle.join();
         clock::append(&self.shared, Vec::new())?;
         if let Some(store) = &self.shared.store {
@@ -279,7 +292,7 @@ impl Collector {
 
     /// Takes one tick now on the calling thread (used by `collectMetrics()` and tests).
     pub fn tick_now(&self) -> Value {
-        clock::tick(&self.shared, now_ms())
+        clock::tick(&self.shared, self.shared.clock.now_ms())
     }
 
     /// Stores and exports the JS half of the `application` collector for tick `ts`.
@@ -306,6 +319,27 @@ impl Collector {
         Ok(())
     }
 
+    /// Calls `listener` with every tick's typed machine reading from now on (on the clock
+    /// thread, or the caller's for [`Self::tick_now`]); returns the id that unsubscribes.
+    pub fn subscribe_system(&self, listener: SystemListener) -> u64 {
+        let id = self.shared.next_listener.fetch_add(1, Ordering::Relaxed);
+        self.shared.system_listeners.lock().push((id, listener));
+        id
+    }
+
+    /// Stops the calls to the listener with this id.
+    pub fn unsubscribe_system(&self, id: u64) {
+        self.shared
+            .system_listeners
+            .lock()
+            .retain(|(i, _)| *i != id);
+    }
+
+    /// The sampling period, ms.
+    pub fn interval_ms(&self) -> u64 {
+        self.shared.config.interval_ms
+    }
+
     /// The last tick's sample.
     pub fn last_sample(&self) -> Option<Value> {
         self.shared.last_sample.lock().clone()
@@ -323,33 +357,79 @@ impl Collector {
     }
 
     /// Health of every source, the store and the collector's own cost.
-    pub fn status(&self) -> Value {
-        let slots = self.shared.slots.lock();
-        let sources: Map<String, Value> = slots
+    pub fn status(&self) -> CollectorStatus {
+        let sources = self
+            .shared
+            .slots
+            .lock()
             .iter()
-            .map(|s| {
-                (
-                    s.source.name().to_owned(),
-                    serde_json::to_value(&s.status).unwrap_or(Value::Null),
-                )
-            })
+            .map(|s| (s.source.name(), s.status.clone()))
             .collect();
         let store = self.shared.store.as_ref().map(|s| match s.stats() {
-            Ok(st) => serde_json::to_value(st).unwrap_or(Value::Null),
-            Err(e) => json!({ "error": e.to_string() }),
+            Ok(st) => StoreStatus::Stats(st),
+            Err(e) => StoreStatus::Error {
+                error: e.to_string(),
+            },
         });
-        json!({
-            "running": self.is_running(),
-            "intervalMs": self.shared.config.interval_ms,
-            "ticks": self.shared.ticks.load(Ordering::Relaxed),
-            "collectorCpuSeconds": self.shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
-            "sources": sources,
-            "store": store,
-            "storageLocation": self.shared.config.storage_dir.as_ref().map(|d| d.display().to_string()),
-            "storageError": self.shared.store_error.lock().clone(),
-            "events": self.shared.bus.stats(),
-        })
+        CollectorStatus {
+            running: self.is_running(),
+            interval_ms: self.shared.config.interval_ms,
+            ticks: self.shared.ticks.load(Ordering::Relaxed),
+            collector_cpu_seconds: self.shared.own_cpu_us.load(Ordering::Relaxed) as f64 / 1e6,
+            sources,
+            store,
+            storage_location: self
+                .shared
+                .config
+                .storage_dir
+                .as_ref()
+                .map(|d| d.display().to_string()),
+            storage_error: self.shared.store_error.lock().clone(),
+            events: self.shared.bus.stats(),
+        }
     }
+
+    /// Wall time on the collector's clock, epoch ms (stamps of pushed values).
+    pub fn now_ms(&self) -> i64 {
+        self.shared.clock.now_ms()
+    }
+}
+
+/// `status()`: the collector's health, as JS reads it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectorStatus {
+    /// True while the clock thread runs.
+    pub running: bool,
+    /// Sampling period, ms.
+    pub interval_ms: u64,
+    /// Ticks taken so far (clock and on-demand).
+    pub ticks: u64,
+    /// CPU time the clock thread spent, seconds.
+    pub collector_cpu_seconds: f64,
+    /// Health of each source, by name.
+    pub sources: std::collections::BTreeMap<&'static str, SourceStatus>,
+    /// The history store's figures; `None` when historical storage is off.
+    pub store: Option<StoreStatus>,
+    /// The store's folder.
+    pub storage_location: Option<String>,
+    /// The store's last append error, until an append succeeds.
+    pub storage_error: Option<String>,
+    /// Counters of the event bus.
+    pub events: crate::events::EventStats,
+}
+
+/// The store part of [`CollectorStatus`]: its figures, or why they cannot be read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum StoreStatus {
+    /// Series, samples, chunks and bytes.
+    Stats(crate::store::StoreStats),
+    /// Reading the figures failed.
+    Error {
+        /// The store's message.
+        error: String,
+    },
 }
 
 impl Drop for Collector {
@@ -360,6 +440,9 @@ impl Drop for Collector {
 
 fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn Source>> {
     let mut v: Vec<Box<dyn Source>> = vec![Box::<system::SystemSource>::default()];
+    if config.machine_only {
+        return v;
+    }
     if config.gpu {
         v.push(Box::<gpu::GpuSource>::default());
     }
@@ -376,63 +459,4 @@ fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn S
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn clock_ticks_on_schedule_into_the_store_and_stops_promptly() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = CollectorConfig::from_json(&json!({
-            "collectionInterval": 200,
-            "storageLocation": dir.path().join("m").to_str().unwrap(),
-            "gpu": false,
-        }))
-        .unwrap();
-        let (bus, rx) = EventBus::new();
-        bus.set_interest("collector:tick", true);
-        let c = Collector::new(config, bus).unwrap();
-        assert!(c.start().unwrap());
-        assert!(!c.start().unwrap(), "a second start is a no-op");
-        std::thread::sleep(Duration::from_millis(1100));
-        let t0 = Instant::now();
-        assert!(c.stop().unwrap());
-        assert!(
-            t0.elapsed() < Duration::from_millis(500),
-            "stop waited {:?}",
-            t0.elapsed()
-        );
-        let ticks: Vec<i64> = rx
-            .try_iter()
-            .map(|e| e.payload["timestamp"].as_i64().unwrap())
-            .collect();
-        assert!(
-            (5..=7).contains(&ticks.len()),
-            "{} ticks in 1.1 s at 200 ms",
-            ticks.len()
-        );
-        assert!(
-            ticks.windows(2).all(|w| w[1] - w[0] == 200),
-            "scheduled stamps: {ticks:?}"
-        );
-        let q = query::MetricsQuery::from_json(
-            &json!({ "collector": "system", "metric": "memory.total" }),
-        )
-        .unwrap();
-        let rows = query::run(c.store().unwrap(), &q, 200, now_ms()).unwrap();
-        assert_eq!(
-            rows.iter()
-                .map(|r| r["timestamp"].as_i64().unwrap())
-                .collect::<Vec<_>>(),
-            ticks
-        );
-        let on_demand = c.tick_now();
-        assert!(on_demand["timestamp"].as_i64().unwrap() > *ticks.last().unwrap());
-        let status = c.status();
-        assert_eq!(status["sources"]["system"]["status"], "ok");
-        assert!(status["collectorCpuSeconds"].as_f64().unwrap() > 0.0);
-        assert!(c
-            .prometheus_text()
-            .contains("# TYPE node_cpu_seconds_total counter"));
-    }
-}
+mod tests;

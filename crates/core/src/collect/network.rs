@@ -7,12 +7,55 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
-use super::procfs::{self, NetDev, TCP_STATES};
+use serde::Serialize;
+
 use super::rates::{percent, round2};
 use super::{Reading, Source};
+use crate::host::net_tcp::{self, TCP_STATES};
+use crate::host::{net_dev, net_snmp};
 use crate::prometheus::{Family, MetricKind::*};
+
+/// The `network` slot of a sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkReading {
+    /// Traffic in and out over the interval, MiB/s; `None` for a first reading.
+    pub bandwidth: Option<f64>,
+    /// Mean connect latency of the probes that answered, ms.
+    pub latency: Option<f64>,
+    /// Cannot be observed passively: always `None` (see `retransmit_percent`).
+    pub packet_loss: Option<f64>,
+    /// Retransmitted / sent segments over the interval, %.
+    pub retransmit_percent: Option<f64>,
+    /// Established connections now.
+    pub connections: u64,
+    /// Age of the per-state socket counts, ms.
+    pub tcp_states_age_ms: Option<u64>,
+    /// Bytes received since boot, all interfaces but loopback.
+    pub bytes_in: u64,
+    /// Bytes sent since boot, all interfaces but loopback.
+    pub bytes_out: u64,
+    /// Sockets per TCP state.
+    pub tcp_states: BTreeMap<&'static str, u64>,
+    /// One row per configured probe target.
+    pub probes: Vec<ProbeReading>,
+}
+
+/// One connect-latency probe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeReading {
+    /// `host:port`.
+    pub target: String,
+    /// Connect time, ms; `None` when it failed.
+    pub latency_ms: Option<f64>,
+    /// True when the connection succeeded.
+    pub up: bool,
+    /// Why it failed.
+    pub error: Option<String>,
+}
 
 /// How long one probe waits for a connection.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -71,45 +114,31 @@ impl Source for NetworkSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let now = Instant::now();
-        let devs = procfs::read("/proc/net/dev")
-            .map(|t| procfs::parse_net_dev(&t))
-            .ok_or("cannot read /proc/net/dev")?;
-        let external: Vec<&NetDev> = devs.iter().filter(|d| d.device != "lo").collect();
-        let bytes_in: u64 = external.iter().map(|d| d.rx[0]).sum();
-        let bytes_out: u64 = external.iter().map(|d| d.tx[0]).sum();
-        let snmp = procfs::parse_snmp_tcp(&procfs::read("/proc/net/snmp").unwrap_or_default());
-        let seg = snmp
-            .get("RetransSegs")
-            .zip(snmp.get("OutSegs"))
-            .map(|(r, o)| (*r, *o));
+        let devs = net_dev::read().ok_or("cannot read /proc/net/dev")?;
+        let (rx, tx) = net_dev::external_totals(&devs);
+        let (bytes_in, bytes_out) = (rx[0], tx[0]);
+        let snmp = net_snmp::read_tcp();
+        let seg = snmp.retransmits();
 
         let states = match self.states {
             Some((at, counts)) if now.duration_since(at) < TCP_STATES_EVERY => counts,
             _ => {
-                let mut counts = [0u64; 11];
-                for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-                    if let Some(t) = procfs::read(f) {
-                        procfs::count_tcp_states(&t, &mut counts);
-                    }
-                }
+                let counts = net_tcp::read_states().unwrap_or_default();
                 self.states = Some((now, counts));
                 counts
             }
         };
         // ESTABLISHED and CLOSE-WAIT connections now (RFC 1213 tcpCurrEstab).
-        let established = snmp
-            .get("CurrEstab")
-            .map(|v| *v as u64)
-            .unwrap_or(states[0]);
+        let established = snmp.established().unwrap_or(states[0]);
         let mut state_family = Family::new(
             "node_tcp_connection_states",
             Gauge,
             "Number of connection states.",
         );
-        let mut state_map = Map::new();
+        let mut state_map = BTreeMap::new();
         for (name, n) in TCP_STATES.iter().zip(states) {
             state_family.push(&[("state", name)], n as f64);
-            state_map.insert((*name).into(), json!(n));
+            state_map.insert(*name, n);
         }
 
         let (bandwidth, retrans) = match self.prev {
@@ -159,29 +188,34 @@ impl Source for NetworkSource {
                 latency_family.push(&[("target", target)], ms / 1000.0);
                 latencies.push(ms);
             }
-            probes.push(
-                json!({ "target": target, "latencyMs": ms, "up": ms.is_some(), "error": error }),
-            );
+            probes.push(ProbeReading {
+                target: target.clone(),
+                latency_ms: ms,
+                up: ms.is_some(),
+                error,
+            });
         }
         let latency = (!latencies.is_empty())
             .then(|| round2(latencies.iter().sum::<f64>() / latencies.len() as f64));
 
-        let sample = json!({
-            "bandwidth": bandwidth,
-            "latency": latency,
-            "packetLoss": Value::Null,
-            "retransmitPercent": retrans,
-            "connections": established,
-            "tcpStatesAgeMs": self.states.map(|(at, _)| now.duration_since(at).as_millis() as u64),
-            "bytesIn": bytes_in,
-            "bytesOut": bytes_out,
-            "tcpStates": state_map,
-            "probes": probes,
-        });
-        Ok(Reading {
+        let sample = NetworkReading {
+            bandwidth,
+            latency,
+            packet_loss: None,
+            retransmit_percent: retrans,
+            connections: established,
+            tcp_states_age_ms: self
+                .states
+                .map(|(at, _)| now.duration_since(at).as_millis() as u64),
+            bytes_in,
+            bytes_out,
+            tcp_states: state_map,
+            probes,
+        };
+        Ok(Reading::new(
             sample,
-            families: vec![state_family, latency_family, up_family],
-        })
+            vec![state_family, latency_family, up_family],
+        ))
     }
 }
 
@@ -238,9 +272,9 @@ mod tests {
         let mut src = NetworkSource::new(vec![]);
         let r = src.collect().unwrap();
         // Both ends of our connection are established sockets.
-        assert!(r.sample["connections"].as_u64().unwrap() >= 2);
+        assert!(r.json()["connections"].as_u64().unwrap() >= 2);
         assert!(
-            r.sample["bandwidth"].is_null(),
+            r.json()["bandwidth"].is_null(),
             "a first reading has no rate"
         );
         drop(c);

@@ -5,11 +5,29 @@
 
 use std::time::Instant;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{Reading, Source};
-use crate::framework::probe::{process_cpu_micros, process_rss_bytes};
+use crate::host::process::{cpu_micros, open_fds, rss_bytes, threads as process_threads};
 use crate::prometheus::{Family, MetricKind::*};
+
+/// The native half of the `application` slot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessReading {
+    /// Process id.
+    pub pid: u32,
+    /// Resident memory, bytes.
+    pub rss: Option<u64>,
+    /// User + system CPU time over the interval as % of one core; `None` for a first reading.
+    pub cpu_percent: Option<f64>,
+    /// User + system CPU time so far, seconds (ms precision).
+    pub cpu_seconds: f64,
+    /// Threads.
+    pub threads: Option<u64>,
+    /// Open file descriptors.
+    pub open_fds: Option<u64>,
+}
 
 /// The `application` sub-collector's native readings.
 #[derive(Default)]
@@ -24,7 +42,7 @@ impl Source for ProcessSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let now = Instant::now();
-        let (user, system) = process_cpu_micros();
+        let (user, system) = cpu_micros();
         let cpu_us = user + system;
         let cpu_percent = self.prev.and_then(|(at, before)| {
             let wall = now.duration_since(at).as_secs_f64();
@@ -32,17 +50,9 @@ impl Source for ProcessSource {
                 .then(|| super::rates::round2((cpu_us - before) as f64 / 1e6 / wall * 100.0))
         });
         self.prev = Some((now, cpu_us));
-        let rss = process_rss_bytes();
-        let threads = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Threads:"))
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-            });
-        let fds = std::fs::read_dir("/proc/self/fd")
-            .ok()
-            .map(|d| d.count() as u64);
+        let rss = rss_bytes();
+        let threads = process_threads();
+        let fds = open_fds();
         let mut families = vec![Family::single(
             "novacron_process_cpu_seconds_total",
             Counter,
@@ -71,17 +81,17 @@ impl Source for ProcessSource {
                 families.push(Family::single(name, Gauge, help, v as f64));
             }
         }
-        Ok(Reading {
-            sample: json!({
-                "pid": std::process::id(),
-                "rss": rss,
-                "cpuPercent": cpu_percent,
-                "cpuSeconds": (cpu_us / 1000) as f64 / 1000.0,
-                "threads": threads,
-                "openFds": fds,
-            }),
+        Ok(Reading::new(
+            ProcessReading {
+                pid: std::process::id(),
+                rss,
+                cpu_percent,
+                cpu_seconds: (cpu_us / 1000) as f64 / 1000.0,
+                threads,
+                open_fds: fds,
+            },
             families,
-        })
+        ))
     }
 }
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::{Reading, Source};
 use crate::prometheus::{is_valid_label_name, is_valid_metric_name, Family, MetricKind::*};
@@ -186,7 +187,7 @@ impl Source for CustomSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let mut table = self.0.lock();
-        let mut plain = Map::new();
+        let mut plain = BTreeMap::new();
         let mut labelled = Vec::new();
         let mut families: BTreeMap<String, Family> = BTreeMap::new();
         for ((name, labels), v) in &table.custom {
@@ -205,24 +206,82 @@ impl Source for CustomSource {
             if labels.is_empty() {
                 plain.insert(
                     name.clone(),
-                    json!({ "value": v.value, "timestamp": v.timestamp }),
+                    CustomPoint {
+                        value: v.value,
+                        timestamp: v.timestamp,
+                    },
                 );
             } else {
-                let mut row = Map::new();
-                row.insert("name".into(), json!(name));
-                for (k, lv) in labels {
-                    row.insert(k.clone(), json!(lv));
-                }
-                row.insert("value".into(), json!(v.value));
-                labelled.push(Value::Object(row));
+                labelled.push(LabelledValue {
+                    name: name.clone(),
+                    labels: labels.iter().cloned().collect(),
+                    value: v.value,
+                });
             }
         }
         table.custom.retain(|_, v| !v.one_time);
-        Ok(Reading {
-            sample: json!({ "metrics": plain, "labelled": labelled }),
-            families: families.into_values().collect(),
-        })
+        Ok(Reading::new(
+            CustomReading {
+                metrics: plain,
+                labelled,
+            },
+            families.into_values().collect(),
+        ))
     }
+}
+
+/// The `custom` slot of a sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomReading {
+    /// Unlabelled metrics by name.
+    pub metrics: BTreeMap<String, CustomPoint>,
+    /// Labelled metrics, one row per label set.
+    pub labelled: Vec<LabelledValue>,
+}
+
+/// The last value of an unlabelled custom metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomPoint {
+    /// The value.
+    pub value: f64,
+    /// When it was recorded, epoch ms.
+    pub timestamp: i64,
+}
+
+/// The last value of one label set of a custom metric: `{ name, <label>: <value>…, value }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelledValue {
+    /// Metric name.
+    pub name: String,
+    /// Its labels, flattened into the row.
+    #[serde(flatten)]
+    pub labels: BTreeMap<String, String>,
+    /// The value.
+    pub value: f64,
+}
+
+/// The `ml_workflow` slot of a sample: one key per [`ML_FIELDS`] entry, and `stages`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MlReading {
+    /// The last value of each ML figure; `None` when never recorded.
+    #[serde(flatten)]
+    pub values: BTreeMap<&'static str, Option<f64>>,
+    /// The last duration and run count of each `(workflow, stage)`.
+    pub stages: Vec<StageReading>,
+}
+
+/// One ML stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageReading {
+    /// Workflow name.
+    pub workflow: String,
+    /// Stage name.
+    pub stage: String,
+    /// Duration of its last run, ms.
+    pub duration_ms: f64,
+    /// Runs reported.
+    pub runs: u64,
 }
 
 /// The `ml_workflow` sub-collector.
@@ -235,11 +294,11 @@ impl Source for MlSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let table = self.0.lock();
-        let mut sample = Map::new();
+        let mut values = BTreeMap::new();
         let mut families = Vec::new();
         for (key, prom, help) in ML_FIELDS {
             let v = table.ml_values.get(key).copied();
-            sample.insert(key.into(), json!(v));
+            values.insert(key, v);
             if let Some(v) = v {
                 let scaled = match key {
                     "trainingTime" | "inferenceTime" => v / 1000.0,
@@ -260,27 +319,29 @@ impl Source for MlSource {
             Counter,
             "Runs of an ML stage reported.",
         );
-        let stages: Vec<Value> = table
+        let stages = table
             .ml_stages
             .iter()
             .map(|((w, s), (ms, n))| {
                 duration.push(&[("workflow", w), ("stage", s)], ms / 1000.0);
                 runs.push(&[("workflow", w), ("stage", s)], *n as f64);
-                json!({ "workflow": w, "stage": s, "durationMs": ms, "runs": n })
+                StageReading {
+                    workflow: w.clone(),
+                    stage: s.clone(),
+                    duration_ms: *ms,
+                    runs: *n,
+                }
             })
             .collect();
-        sample.insert("stages".into(), Value::Array(stages));
         families.extend([duration, runs]);
-        Ok(Reading {
-            sample: Value::Object(sample),
-            families,
-        })
+        Ok(Reading::new(MlReading { values, stages }, families))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn custom_names_and_one_time_values() {
@@ -312,14 +373,14 @@ mod tests {
         }
         let mut src = CustomSource(table.clone());
         let r = src.collect().unwrap();
-        assert_eq!(r.sample["metrics"]["queue_depth"]["value"], json!(3.0));
+        assert_eq!(r.json()["metrics"]["queue_depth"]["value"], json!(3.0));
         assert_eq!(
-            r.sample["labelled"][0],
+            r.json()["labelled"][0],
             json!({ "name": "requests", "route": "/vms", "value": 7.0 })
         );
         let r2 = src.collect().unwrap();
         assert_eq!(
-            r2.sample["labelled"],
+            r2.json()["labelled"],
             json!([]),
             "oneTime values go after one collect"
         );
@@ -348,9 +409,9 @@ mod tests {
             .unwrap();
         assert!(table.lock().record_ml_stage("", "fit", 1.0).is_err());
         let r = MlSource(table).collect().unwrap();
-        assert_eq!(r.sample["modelAccuracy"], json!(0.93));
-        assert!(r.sample["trainingTime"].is_null());
-        assert_eq!(r.sample["stages"][0]["runs"], json!(2));
-        assert_eq!(r.sample["stages"][0]["durationMs"], json!(1200.0));
+        assert_eq!(r.json()["modelAccuracy"], json!(0.93));
+        assert!(r.json()["trainingTime"].is_null());
+        assert_eq!(r.json()["stages"][0]["runs"], json!(2));
+        assert_eq!(r.json()["stages"][0]["durationMs"], json!(1200.0));
     }
 }

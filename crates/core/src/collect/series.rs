@@ -482,7 +482,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let mut out = Map::new();
         for s in sources.iter_mut() {
-            out.insert(s.name().into(), s.collect().unwrap().sample);
+            out.insert(s.name().into(), s.collect().unwrap().json());
         }
         out["system"].as_object_mut().unwrap().insert(
             "gpu".into(),

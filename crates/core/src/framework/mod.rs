@@ -6,14 +6,16 @@
 //! - [`results`]: benchmark, suite and optimization result files under the data folder,
 //!   written atomically and listed back after a restart.
 //! - [`suite`]: suite summaries, optimization improvements and metric statistics.
-//! - [`probe`]: real readings of the machine and the process (`/proc`, `getrusage`, sysinfo).
-//! - [`sampler`]: the background thread that samples the system every `samplingInterval`.
+//! - [`system`]: system samples and snapshots, a view over the collector's machine readings
+//!   plus the per-process figures of [`crate::host`]; it keeps the on-demand CPU baseline.
+//! - [`sampler`]: the `samplingInterval` series and `metrics:collected`, recorded from the
+//!   system's collector or, standing alone, from a machine-only collector of its own.
 
-pub mod probe;
 pub mod results;
 pub mod runs;
 pub mod sampler;
 pub mod suite;
+pub mod system;
 
 use thiserror::Error;
 
@@ -70,10 +72,7 @@ pub fn validate_benchmark_name(name: &str) -> Result<(), FrameworkError> {
     }
 }
 
-/// Epoch milliseconds now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use crate::host::clock::now_ms;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::{probe::CpuTimes, FrameworkError};
+use super::FrameworkError;
+use crate::host::proc_stat::CpuTimes;
 
 /// Names of the running benchmarks.
 #[derive(Debug, Default, Clone)]

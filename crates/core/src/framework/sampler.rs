@@ -1,31 +1,37 @@
-//! The framework's background system sampler (api-spec §3.6, with the original's crash
-//! fixed): a dedicated thread — never the JS thread — takes a [`SystemSample`] every
-//! `samplingInterval` ms on a drift-free schedule, keeps the last
-//! `floor(metricsRetention / samplingInterval)` samples, emits `metrics:collected`, and about
-//! once a minute persists the series under `<metricsPath>/system/`.
+//! The framework's system sampler (api-spec §3.6) as a view over the collector's machine
+//! readings: it keeps the last `floor(metricsRetention / samplingInterval)` samples, emits
+//! `metrics:collected`, and about once a minute persists the series under
+//! `<metricsPath>/system/`. It owns no sampling thread of its own:
 //!
-//! `stop` wakes the thread at once (condition variable, not a sleep) and joins it, so a
-//! stopped framework holds no thread and the Node process can exit.
+//! - inside a `NovaCronPerformanceSystem` it is attached ([`Sampler::attach`]) to the
+//!   system's collector and records one of its ticks every `samplingInterval` (the
+//!   collector's interval when that is longer), so one sampler thread runs;
+//! - a framework standing alone starts a machine-only collector
+//!   ([`CollectorConfig::machine_only`]) at `samplingInterval` on the same clock code.
+//!
+//! `stop` unsubscribes at once (and stops an own collector, whose thread wakes at once), so
+//! a stopped framework holds no thread and the Node process can exit.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::json;
 
-use super::probe::{SystemProbe, SystemSample};
 use super::results::ResultStore;
+use super::system::{SystemSample, SystemView};
 use super::FrameworkError;
+use crate::collect::config::MIN_INTERVAL_MS;
+use crate::collect::system::SystemReading;
+use crate::collect::{Collector, CollectorConfig};
 use crate::events::EventBus;
+use crate::host::clock::Clock;
+use crate::host::proc_stat::CpuTimes;
 
-/// Shortest accepted interval: below this the sampler's own cost becomes visible.
-pub const MIN_INTERVAL_MS: u64 = 100;
-/// How often the series is written to disk.
-const PERSIST_EVERY_MS: u64 = 60_000;
+/// How often the series is written to disk, ms of sample time.
+const PERSIST_EVERY_MS: i64 = 60_000;
 /// Upper bound on kept samples whatever the retention, to bound memory (≈ 1 day at 1 s).
 const MAX_KEPT: usize = 86_400;
 
@@ -39,7 +45,7 @@ pub struct SamplerConfig {
 }
 
 impl SamplerConfig {
-    /// Validates the two options.
+    /// Validates the two options (the interval has the collector's minimum).
     pub fn new(interval_ms: f64, retention_ms: f64) -> Result<Self, FrameworkError> {
         if !interval_ms.is_finite() || interval_ms < MIN_INTERVAL_MS as f64 {
             return Err(FrameworkError::OutOfRange {
@@ -70,7 +76,7 @@ impl SamplerConfig {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SamplerStatus {
-    /// Whether the thread runs.
+    /// Whether the sampler records.
     pub running: bool,
     /// Current interval, ms.
     pub interval_ms: u64,
@@ -82,86 +88,113 @@ pub struct SamplerStatus {
     pub ticks: u64,
 }
 
+/// What the view records from; shared with the collector's listener.
 struct Shared {
     config: Mutex<SamplerConfig>,
-    stop: Mutex<bool>,
-    wake: Condvar,
     series: Mutex<VecDeque<SystemSample>>,
+    /// `(timestamp, cpu counters)` of the last recorded sample, for `cpu.usage` over the
+    /// view's own interval and for decimation; `None` after a start.
+    last: Mutex<Option<(i64, CpuTimes)>>,
+    last_persist: Mutex<Option<i64>>,
     ticks: AtomicU64,
-    probe: Arc<SystemProbe>,
+    view: Arc<SystemView>,
     bus: Arc<EventBus>,
     store: ResultStore,
+}
+
+/// Where the readings come from.
+#[derive(Default)]
+struct Feed {
+    /// The system's collector, once attached.
+    attached: Option<Arc<Collector>>,
+    /// The collector feeding the view now, and the subscription id.
+    running: Option<(Arc<Collector>, u64)>,
 }
 
 /// The sampler of one framework.
 pub struct Sampler {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    clock: Arc<dyn Clock>,
+    feed: Mutex<Feed>,
 }
 
 impl Sampler {
-    /// A stopped sampler.
+    /// A stopped sampler on `clock`.
     pub fn new(
         config: SamplerConfig,
-        probe: Arc<SystemProbe>,
+        view: Arc<SystemView>,
         bus: Arc<EventBus>,
         store: ResultStore,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Sampler {
             shared: Arc::new(Shared {
                 config: Mutex::new(config),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
                 series: Mutex::new(VecDeque::new()),
+                last: Mutex::new(None),
+                last_persist: Mutex::new(None),
                 ticks: AtomicU64::new(0),
-                probe,
+                view,
                 bus,
                 store,
             }),
-            thread: Mutex::new(None),
+            clock,
+            feed: Mutex::new(Feed::default()),
         }
     }
 
-    /// Starts the thread; a no-op when it runs. Clears the series, as the original did.
-    pub fn start(&self) {
-        let mut thread = self.thread.lock();
-        if thread.is_some() {
-            return;
+    /// Takes the readings from `collector` (the system's) from now on instead of an own
+    /// collector; a running sampler switches at once.
+    pub fn attach(&self, collector: Arc<Collector>) -> Result<(), FrameworkError> {
+        let running = self.stop_feed();
+        self.feed.lock().attached = Some(collector);
+        if running {
+            self.start_feed()?;
         }
-        *self.shared.stop.lock() = false;
+        Ok(())
+    }
+
+    /// Starts recording; a no-op when it records. Clears the series, as the original did.
+    pub fn start(&self) -> Result<(), FrameworkError> {
+        if self.feed.lock().running.is_some() {
+            return Ok(());
+        }
         self.shared.series.lock().clear();
-        let shared = Arc::clone(&self.shared);
-        *thread = Some(
-            std::thread::Builder::new()
-                .name("novacron-sampler".into())
-                .spawn(move || run(shared))
-                .expect("spawning the sampler thread"),
-        );
+        *self.shared.last.lock() = None;
+        self.start_feed()
     }
 
-    /// Stops and joins the thread, then persists the series; a no-op when stopped.
+    /// Stops recording, then persists the series; a no-op when stopped.
     pub fn stop(&self) {
-        let Some(handle) = self.thread.lock().take() else {
-            return;
-        };
-        *self.shared.stop.lock() = true;
-        self.shared.wake.notify_all();
-        let _ = handle.join();
-        persist(&self.shared);
+        if self.stop_feed() {
+            persist(&self.shared, self.clock.now_ms());
+        }
     }
 
-    /// Applies a new interval and retention; a running thread picks them up at once.
-    pub fn configure(&self, config: SamplerConfig) {
+    /// Applies a new interval and retention; an own collector restarts at the new interval.
+    pub fn configure(&self, config: SamplerConfig) -> Result<(), FrameworkError> {
         *self.shared.config.lock() = config;
         trim(&mut self.shared.series.lock(), config.capacity());
-        self.shared.wake.notify_all();
+        let own = {
+            let feed = self.feed.lock();
+            feed.attached.is_none()
+                && feed
+                    .running
+                    .as_ref()
+                    .is_some_and(|(c, _)| c.interval_ms() != config.interval_ms)
+        };
+        if own {
+            self.stop_feed();
+            self.start_feed()?;
+        }
+        Ok(())
     }
 
     /// Status.
     pub fn status(&self) -> SamplerStatus {
         let config = *self.shared.config.lock();
         SamplerStatus {
-            running: self.thread.lock().is_some(),
+            running: self.feed.lock().running.is_some(),
             interval_ms: config.interval_ms,
             capacity: config.capacity(),
             kept: self.shared.series.lock().len(),
@@ -174,6 +207,51 @@ impl Sampler {
     pub fn series(&self) -> serde_json::Value {
         series_json(&self.shared.series.lock())
     }
+
+    fn start_feed(&self) -> Result<(), FrameworkError> {
+        let mut feed = self.feed.lock();
+        let (collector, own) = match &feed.attached {
+            Some(c) => (Arc::clone(c), false),
+            None => {
+                // A private bus: the machine-only collector's own events concern nobody.
+                let (bus, _rx) = EventBus::new();
+                let interval = self.shared.config.lock().interval_ms;
+                let c = Collector::with_clock(
+                    CollectorConfig::machine_only(interval),
+                    bus,
+                    Arc::clone(&self.clock),
+                )
+                .map_err(|e| FrameworkError::Storage(e.to_string()))?;
+                (Arc::new(c), true)
+            }
+        };
+        let shared = Arc::clone(&self.shared);
+        let id =
+            collector.subscribe_system(Arc::new(move |ts, reading| record(&shared, ts, reading)));
+        if own {
+            collector
+                .start()
+                .map_err(|e| FrameworkError::Storage(e.to_string()))?;
+        }
+        feed.running = Some((collector, id));
+        Ok(())
+    }
+
+    /// Unsubscribes (and stops an own collector); true when it was running.
+    fn stop_feed(&self) -> bool {
+        let (running, own) = {
+            let mut feed = self.feed.lock();
+            (feed.running.take(), feed.attached.is_none())
+        };
+        let Some((collector, id)) = running else {
+            return false;
+        };
+        collector.unsubscribe_system(id);
+        if own {
+            let _ = collector.stop();
+        }
+        true
+    }
 }
 
 impl Drop for Sampler {
@@ -182,43 +260,42 @@ impl Drop for Sampler {
     }
 }
 
-fn run(shared: Arc<Shared>) {
-    let mut prev_cpu = None;
-    let mut next = Instant::now();
-    let mut last_persist = Instant::now();
-    loop {
-        let (sample, cpu) = shared.probe.sample(prev_cpu.as_ref());
-        prev_cpu = cpu;
-        let config = *shared.config.lock();
-        {
-            let mut series = shared.series.lock();
-            series.push_back(sample.clone());
-            trim(&mut series, config.capacity());
-        }
-        shared.ticks.fetch_add(1, Ordering::Relaxed);
-        shared.bus.emit_with("metrics:collected", || sample);
-        if last_persist.elapsed() >= Duration::from_millis(PERSIST_EVERY_MS) {
-            persist(&shared);
-            last_persist = Instant::now();
-        }
-
-        next += Duration::from_millis(config.interval_ms);
-        let now = Instant::now();
-        if next < now {
-            next = now; // fell behind (suspended machine): skip, do not burst
-        }
-        let mut stop = shared.stop.lock();
-        while !*stop && Instant::now() < next {
-            if shared.wake.wait_until(&mut stop, next).timed_out() {
-                break;
+/// Records one collector tick when a sampling interval has passed since the last recorded
+/// one (within a tenth of it, so that equal intervals never skip a tick by jitter).
+fn record(shared: &Shared, ts: i64, reading: &SystemReading) {
+    let config = *shared.config.lock();
+    let usage = {
+        let mut last = shared.last.lock();
+        let interval = config.interval_ms as i64;
+        if let Some((t, _)) = *last {
+            if ts - t < interval - interval / 10 {
+                return;
             }
-            // Woken by configure(): re-plan with the new interval.
-            let interval = shared.config.lock().interval_ms;
-            next = next.min(Instant::now() + Duration::from_millis(interval));
         }
-        if *stop {
-            return;
+        let cpu = reading.counters.cpu;
+        let usage = last.and_then(|(_, before)| cpu.usage_since(&before));
+        *last = Some((ts, cpu));
+        usage
+    };
+    let sample = shared.view.sample_from(ts, reading, usage);
+    {
+        let mut series = shared.series.lock();
+        series.push_back(sample.clone());
+        trim(&mut series, config.capacity());
+    }
+    shared.ticks.fetch_add(1, Ordering::Relaxed);
+    shared.bus.emit_with("metrics:collected", || sample);
+    let due = {
+        let mut p = shared.last_persist.lock();
+        let start = *p.get_or_insert(ts);
+        let due = ts - start >= PERSIST_EVERY_MS;
+        if due {
+            *p = Some(ts);
         }
+        due
+    };
+    if due {
+        persist(shared, ts);
     }
 }
 
@@ -228,11 +305,11 @@ fn trim(series: &mut VecDeque<SystemSample>, capacity: usize) {
     }
 }
 
-fn persist(shared: &Shared) {
+fn persist(shared: &Shared, now_ms: i64) {
     let value = series_json(&shared.series.lock());
     if value["cpu"].as_array().is_some_and(|a| !a.is_empty()) {
         // A failed write must not stop sampling; the next minute tries again.
-        let _ = shared.store.store_system(super::now_ms(), &value);
+        let _ = shared.store.store_system(now_ms, &value);
     }
 }
 
@@ -257,79 +334,4 @@ fn series_json(series: &VecDeque<SystemSample>) -> serde_json::Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sampler(
-        interval: f64,
-        retention: f64,
-    ) -> (
-        Sampler,
-        std::sync::mpsc::Receiver<crate::events::Event>,
-        tempfile::TempDir,
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ResultStore::open(dir.path()).unwrap();
-        let (bus, rx) = EventBus::new();
-        bus.set_interest("metrics:collected", true);
-        let probe = Arc::new(SystemProbe::new(dir.path()));
-        let s = Sampler::new(
-            SamplerConfig::new(interval, retention).unwrap(),
-            probe,
-            bus,
-            store,
-        );
-        (s, rx, dir)
-    }
-
-    #[test]
-    fn samples_on_its_interval_and_caps_the_series() {
-        let (s, rx, dir) = sampler(100.0, 300.0);
-        s.start();
-        let first = rx.recv_timeout(Duration::from_secs(2)).unwrap();
-        assert_eq!(first.name, "metrics:collected");
-        assert!(
-            first.payload["cpu"]["usage"].is_null(),
-            "first sample has no rate"
-        );
-        let second = rx.recv_timeout(Duration::from_secs(2)).unwrap();
-        assert!(second.payload["cpu"]["usage"].is_number());
-        std::thread::sleep(Duration::from_millis(450));
-        s.stop();
-        let st = s.status();
-        assert!(!st.running);
-        assert!(st.ticks >= 5, "ticks {}", st.ticks);
-        assert_eq!(st.kept, 3, "retention 300 ms / 100 ms");
-        let series = s.series();
-        assert_eq!(series["memory"].as_array().unwrap().len(), 3);
-        assert!(series["memory"][0]["timestamp"].is_i64());
-        // stop() persisted the series.
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("system"))
-                .unwrap()
-                .count(),
-            1
-        );
-    }
-
-    #[test]
-    fn stop_is_prompt_even_with_a_long_interval() {
-        let (s, _rx, _dir) = sampler(60_000.0, 600_000.0);
-        s.start();
-        std::thread::sleep(Duration::from_millis(50));
-        let t = Instant::now();
-        s.stop();
-        assert!(t.elapsed() < Duration::from_millis(500));
-    }
-
-    #[test]
-    fn rejects_bad_config() {
-        let e = SamplerConfig::new(10.0, 1000.0).unwrap_err();
-        assert!(e.to_string().starts_with("samplingInterval: got 10"), "{e}");
-        assert!(SamplerConfig::new(f64::NAN, 1000.0).is_err());
-        assert!(SamplerConfig::new(1000.0, 10.0)
-            .unwrap_err()
-            .to_string()
-            .contains("metricsRetention"));
-    }
-}
+mod tests;

@@ -22,15 +22,13 @@ pub struct Environment {
 impl Environment {
     /// Reads this process's environment and this machine.
     pub fn current() -> Environment {
-        let mut sys = sysinfo::System::new();
-        sys.refresh_memory();
         let set = |k: &str| std::env::var_os(k).is_some();
         Environment {
             node_env: std::env::var("NODE_ENV").ok(),
             kubernetes: set("KUBERNETES_SERVICE_HOST"),
             ci: set("CI") || set("GITHUB_ACTIONS"),
-            total_memory: sys.total_memory(),
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            total_memory: crate::host::meminfo::read().get("MemTotal").unwrap_or(0),
+            cpus: crate::host::machine::cores(),
         }
     }
 }

@@ -1,0 +1,198 @@
+//! The machine: CPU (total and per core, with iowait and steal), load, memory, per-device
+//! disk I/O, file systems, per-interface network traffic, TCP retransmits, processes and
+//! threads. Every figure is a `/proc` reading (or `statvfs`) through [`crate::host`]; rates
+//! are deltas between two readings of this source, so the first reading's rates are `None`
+//! (`null` in JS).
+//!
+//! One file per resource: [`cpu`], [`memory`], [`disk`], [`filesystem`], [`network`]
+//! (interfaces and TCP), [`processes`]. Each turns host readings into its typed slot of
+//! [`SystemReading`] and its Prometheus families, which use node_exporter's names, labels
+//! and units (`node_cpu_seconds_total{cpu,mode}`, `node_memory_*_bytes`, `node_disk_*`,
+//! `node_network_*`, `node_filesystem_*{device,mountpoint,fstype}`, `node_load1`, …) so that
+//! existing dashboards and alert rules work unchanged.
+//!
+//! This is the crate's only machine sampler: the framework's `collectSystemMetrics` series
+//! is a view over these readings (see `framework::system`).
+
+pub mod cpu;
+pub mod disk;
+pub mod filesystem;
+pub mod memory;
+pub mod network;
+pub mod processes;
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{Reading, Source};
+use crate::host::diskstats::{self, DiskStat};
+use crate::host::loadavg::{self, LoadAvg};
+use crate::host::net_dev::{self, NetDev};
+use crate::host::proc_stat::{self, ProcStat};
+use crate::host::{clock, meminfo, mounts, net_snmp};
+
+pub use cpu::{CoreReading, CpuReading, CpuShares};
+pub use disk::DiskReading;
+pub use filesystem::FilesystemReading;
+pub use memory::MemoryReading;
+pub use network::{InterfaceReading, TcpReading};
+
+/// The `system` slot of a sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemReading {
+    /// CPU shares and load.
+    pub cpu: CpuReading,
+    /// Memory, bytes.
+    pub memory: MemoryReading,
+    /// Whole disks.
+    pub disks: Vec<DiskReading>,
+    /// Mounted file systems.
+    pub filesystems: Vec<FilesystemReading>,
+    /// Network interfaces.
+    pub network: Vec<InterfaceReading>,
+    /// TCP retransmits.
+    pub tcp: TcpReading,
+    /// Processes on the machine.
+    pub processes: Option<u64>,
+    /// Threads on the machine.
+    pub threads: Option<u64>,
+    /// Runnable threads now.
+    pub procs_running: u64,
+    /// Threads blocked on I/O now.
+    pub procs_blocked: u64,
+    /// Seconds since boot.
+    pub uptime: i64,
+    /// Rust's name of the OS.
+    pub platform: &'static str,
+    /// The raw counters behind the rates, for typed consumers; not part of the sample.
+    #[serde(skip)]
+    pub counters: SystemCounters,
+}
+
+/// Raw kernel counters of one reading, kept beside the rates for views that need totals
+/// (the framework's system samples) rather than per-second figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemCounters {
+    /// The aggregate `cpu` line of `/proc/stat`.
+    pub cpu: proc_stat::CpuTimes,
+    /// Bytes, packets, errors and drops received, all interfaces but loopback.
+    pub net_rx: [u64; 4],
+    /// Bytes, packets, errors and drops sent, all interfaces but loopback.
+    pub net_tx: [u64; 4],
+    /// Established TCP connections (`CurrEstab`).
+    pub tcp_established: Option<u64>,
+}
+
+/// Previous counters, for rates.
+struct Previous {
+    at: Instant,
+    stat: ProcStat,
+    disks: Vec<DiskStat>,
+    nets: Vec<NetDev>,
+    retrans: Option<(i64, i64)>,
+}
+
+/// The `system` sub-collector.
+#[derive(Default)]
+pub struct SystemSource {
+    prev: Option<Previous>,
+}
+
+impl SystemSource {
+    /// Reads the machine once; rates cover the time since this source's previous reading.
+    pub fn read(&mut self) -> Result<(SystemReading, Vec<crate::prometheus::Family>), String> {
+        let at = Instant::now();
+        let stat = proc_stat::read()
+            .ok_or("cannot read /proc/stat (not Linux, or /proc is not mounted)")?;
+        let meminfo = meminfo::read();
+        let disks = diskstats::read_disks();
+        let nets = net_dev::read().unwrap_or_default();
+        let snmp = net_snmp::read_tcp();
+        let load: Option<LoadAvg> = loadavg::read();
+        let mounts: Vec<mounts::Mount> = mounts::read_all()
+            .into_iter()
+            .filter(|m| !mounts::is_ignored_mount(m))
+            .collect();
+        let pids = crate::host::process::count_pids();
+        let now_ms = clock::now_ms();
+
+        let prev = self.prev.as_ref();
+        let secs = prev
+            .map(|p| at.duration_since(p.at).as_secs_f64())
+            .unwrap_or(0.0);
+        let hz = crate::host::clock_ticks_per_second();
+        let mut families = Vec::new();
+
+        let cpu = cpu::read(
+            &stat,
+            prev.map(|p| &p.stat),
+            load.as_ref(),
+            hz,
+            &mut families,
+        );
+        let memory = memory::read(&meminfo, &mut families);
+        let disk_rows = disks
+            .iter()
+            .map(|d| {
+                let before = prev.and_then(|p| p.disks.iter().find(|x| x.device == d.device));
+                disk::read(d, before, secs, &mut families)
+            })
+            .collect();
+        let fs_rows = filesystem::read(&mounts, &mut families);
+        let net_rows = nets
+            .iter()
+            .map(|n| {
+                let before = prev.and_then(|p| p.nets.iter().find(|x| x.device == n.device));
+                network::interface(n, before, secs, &mut families)
+            })
+            .collect();
+        let tcp = network::tcp(&snmp, prev.and_then(|p| p.retrans), secs, &mut families);
+        let threads = load.map(|l| l.threads);
+        processes::families(&stat, pids, threads, now_ms, &mut families);
+        let (net_rx, net_tx) = net_dev::external_totals(&nets);
+
+        let reading = SystemReading {
+            cpu,
+            memory,
+            disks: disk_rows,
+            filesystems: fs_rows,
+            network: net_rows,
+            tcp,
+            processes: pids,
+            threads,
+            procs_running: stat.procs_running,
+            procs_blocked: stat.procs_blocked,
+            uptime: (now_ms / 1000).saturating_sub(stat.btime as i64),
+            platform: std::env::consts::OS,
+            counters: SystemCounters {
+                cpu: stat.total,
+                net_rx,
+                net_tx,
+                tcp_established: snmp.established(),
+            },
+        };
+        self.prev = Some(Previous {
+            at,
+            retrans: snmp.retransmits(),
+            stat,
+            disks,
+            nets,
+        });
+        Ok((reading, families))
+    }
+}
+
+impl Source for SystemSource {
+    fn name(&self) -> &'static str {
+        "system"
+    }
+
+    fn collect(&mut self) -> Result<Reading, String> {
+        let (reading, families) = self.read()?;
+        Ok(Reading::new(reading, families))
+    }
+}

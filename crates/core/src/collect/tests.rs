@@ -1,0 +1,160 @@
+//! The collector's clock on a fake clock: drift-free tick stamps, a prompt stop, the store
+//! fed tick by tick, flushes and retention on the clock's schedule.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::*;
+use crate::host::clock::FakeClock;
+
+const T0: i64 = 1_700_000_000_000;
+const WAIT: Duration = Duration::from_secs(10);
+
+fn collector(
+    options: serde_json::Value,
+    clock: &Arc<FakeClock>,
+) -> (Collector, std::sync::mpsc::Receiver<crate::events::Event>) {
+    let config = CollectorConfig::from_json(&options).unwrap();
+    let (bus, rx) = EventBus::new();
+    bus.set_interest("collector:tick", true);
+    let c = Collector::with_clock(config, bus, Arc::clone(clock) as Arc<dyn Clock>).unwrap();
+    (c, rx)
+}
+
+fn stamps(rx: &std::sync::mpsc::Receiver<crate::events::Event>) -> Vec<i64> {
+    rx.try_iter()
+        .filter(|e| e.name == "collector:tick")
+        .map(|e| e.payload["timestamp"].as_i64().unwrap())
+        .collect()
+}
+
+fn stored(c: &Collector, now: i64) -> Vec<i64> {
+    let q = query::MetricsQuery::from_json(
+        &json!({ "collector": "system", "metric": "memory.total", "limit": 100 }),
+    )
+    .unwrap();
+    query::run(c.store().unwrap(), &q, 1000, now)
+        .unwrap()
+        .iter()
+        .map(|r| r["timestamp"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn clock_ticks_on_schedule_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new(T0);
+    let (c, rx) = collector(
+        json!({
+            "collectionInterval": 200,
+            "storageLocation": dir.path().join("m").to_str().unwrap(),
+            "gpu": false,
+        }),
+        &clock,
+    );
+    assert!(c.start().unwrap());
+    assert!(!c.start().unwrap(), "a second start is a no-op");
+    assert!(clock.wait_parked(1, WAIT));
+    for _ in 0..5 {
+        // Late wake-ups (a loaded machine) must not shift the schedule: advance in uneven
+        // steps that still land on each slot.
+        clock.advance(Duration::from_millis(150));
+        clock.advance(Duration::from_millis(50));
+        assert!(clock.wait_parked(1, WAIT));
+    }
+    assert!(c.stop().unwrap());
+    let ticks = stamps(&rx);
+    assert_eq!(
+        ticks,
+        (0..6).map(|n| T0 + 200 * n).collect::<Vec<_>>(),
+        "one tick per slot, stamped with its scheduled time"
+    );
+    assert_eq!(stored(&c, clock.now_ms()), ticks);
+    clock.advance(Duration::from_millis(50));
+    let on_demand = c.tick_now();
+    assert_eq!(on_demand["timestamp"].as_i64().unwrap(), T0 + 1050);
+    let status = serde_json::to_value(c.status()).unwrap();
+    assert_eq!(status["sources"]["system"]["status"], "ok");
+    assert_eq!(status["ticks"], 7);
+    assert!(status["collectorCpuSeconds"].as_f64().unwrap() > 0.0);
+    assert!(status["store"]["samples"].as_u64().unwrap() > 0);
+    assert!(c
+        .prometheus_text()
+        .contains("# TYPE node_cpu_seconds_total counter"));
+}
+
+#[test]
+fn stop_wakes_the_clock_at_once() {
+    let clock = FakeClock::new(T0);
+    let (c, rx) = collector(
+        json!({ "collectionInterval": 3_600_000, "enableHistorical": false, "gpu": false }),
+        &clock,
+    );
+    c.start().unwrap();
+    assert!(clock.wait_parked(1, WAIT));
+    let t = Instant::now();
+    assert!(c.stop().unwrap());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(clock.parked(), 0);
+    assert_eq!(stamps(&rx), vec![T0], "no tick on stop");
+    assert!(!c.is_running());
+}
+
+#[test]
+fn a_stall_skips_missed_slots_instead_of_bursting() {
+    let clock = FakeClock::new(T0);
+    let (c, rx) = collector(
+        json!({ "collectionInterval": 1000, "enableHistorical": false, "gpu": false }),
+        &clock,
+    );
+    c.start().unwrap();
+    assert!(clock.wait_parked(1, WAIT));
+    clock.advance(Duration::from_millis(10_500));
+    assert!(clock.wait_parked(1, WAIT));
+    clock.advance(Duration::from_millis(500));
+    assert!(clock.wait_parked(1, WAIT));
+    c.stop().unwrap();
+    assert_eq!(
+        stamps(&rx),
+        vec![T0, T0 + 10_500, T0 + 11_000],
+        "one late tick stamped with the wall clock, then back on the schedule"
+    );
+}
+
+#[test]
+fn retention_runs_on_the_clock_and_drops_old_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(
+        json!({
+            "collectionInterval": 1000,
+            "storageInterval": 1000,
+            "retentionPeriod": 60_000,
+            "storageLocation": dir.path().join("m").to_str().unwrap(),
+            "gpu": false,
+        }),
+        &clock,
+    );
+    c.start().unwrap();
+    assert!(clock.wait_parked(1, WAIT));
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(1));
+        assert!(clock.wait_parked(1, WAIT));
+    }
+    assert_eq!(
+        stored(&c, clock.now_ms()),
+        vec![T0, T0 + 1000, T0 + 2000, T0 + 3000]
+    );
+    // Past the hourly retention run and past a chunk's 2 h span, so that the old samples
+    // sit in a closed chunk wholly older than the 60 s retention.
+    clock.advance(Duration::from_secs(2 * 3600 + 1));
+    assert!(clock.wait_parked(1, WAIT));
+    let now = clock.now_ms();
+    assert_eq!(stored(&c, now), vec![T0 + 7_204_000], "old history dropped");
+    c.stop().unwrap();
+}
