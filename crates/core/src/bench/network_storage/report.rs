@@ -13,6 +13,7 @@ use crate::bench::net::{rr::RrReport, tcp::TcpThroughput, udp::UdpResult, Mode};
 use crate::bench::rules::{self, Recommendation};
 use crate::bench::storage::report::{MixedReport, StoragePerformance};
 use crate::bench::{Outcome, StatusNote};
+use crate::host::machine;
 
 /// What `NetworkStorageBenchmark#run` resolves to as `results`.
 #[derive(Debug, Clone, Serialize)]
@@ -93,19 +94,10 @@ pub struct Environment {
 impl Environment {
     /// Reads this machine's.
     pub fn probe() -> Environment {
-        let cpu_model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        });
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .ok()
-            .map(|s| s.trim().to_owned());
         Environment {
-            cpu_model,
-            cores: std::thread::available_parallelism().map(|n| n.get()).ok(),
-            kernel,
+            cpu_model: machine::cpu_model(),
+            cores: Some(machine::cores()),
+            kernel: machine::kernel_release(),
         }
     }
 }

@@ -358,13 +358,5 @@ impl StorageReport {
 
 /// MemTotal in bytes (0 when unknown).
 fn total_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
+    crate::host::meminfo::read().get("MemTotal").unwrap_or(0)
 }
