@@ -82,9 +82,10 @@ export interface SystemSnapshot {
   timestamp: number; platform: string; arch: string; cpus: number; cpuModel: string | null; kernel: string | null;
   /** Total memory, bytes. */
   memory: number;
-  /** Seconds since boot. */
-  uptime: number;
-  loadavg: [number, number, number];
+  /** Seconds since boot; `null` where the kernel does not say. */
+  uptime: number | null;
+  /** 1, 5 and 15 minute load averages; `null` where the kernel does not say. */
+  loadavg: [number, number, number] | null;
   current: SystemSample;
 }
 
@@ -150,6 +151,12 @@ export class PerformanceBenchmarkingFramework extends EventEmitter {
   runBenchmarkSuite(suiteConfig: SuiteConfig): Promise<SuiteResult>;
   runOptimization(name: string, targetMetrics: Record<string, number>, config?: Record<string, unknown>): Promise<{ name: string; timestamp: number; targetMetrics: Record<string, number>; result: any; improvements: Record<string, { before: number; after: number; improvement: number; absolute: number }> }>;
   listResults(query?: { name?: string; since?: number; until?: number; limit?: number }): Promise<BenchmarkRunResult[]>;
+  /**
+   * Makes the system sampler a view over `metricsCollector`'s machine readings (one sample
+   * every `samplingInterval` ms, or every collector tick when that is longer), so that no
+   * second thread samples the machine. NovaCronPerformanceSystem calls it with its collector.
+   */
+  attachCollector(metricsCollector: PerformanceMetricsCollector): void;
   startSystemMonitoring(): void;
   stopSystemMonitoring(): void;
   getMonitoringStatus(): { running: boolean; intervalMs: number; capacity: number; kept: number; ticks: number; events: { sent: number; skipped: number; dropped: number } };
@@ -417,6 +424,8 @@ export class PerformanceMetricsCollector extends EventEmitter {
   buffer: MetricsSample[];
   aggregatedMetrics: Map<string, unknown>;
   isCollecting: boolean;
+  /** @internal The native collector, for a framework sampling through this collector (`attachCollector`). */
+  nativeHandle(): unknown;
   start(): Promise<void>;
   stop(): Promise<void>;
   collectMetrics(): Promise<MetricsSample>;

@@ -250,7 +250,7 @@ pub fn run_job(
                     ctl,
                 };
                 let h = std::thread::Builder::new()
-                    .name(format!("novacron-io-{j}.{t}"))
+                    .name(format!("novacron-disk-{j}.{t}"))
                     .spawn_scoped(s, move || match engine {
                         EngineKind::IoUring => run_io_uring(file.fd(), w),
                         EngineKind::Psync => run_psync(file.file(), w),
