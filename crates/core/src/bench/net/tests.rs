@@ -132,21 +132,28 @@ fn stopping_the_peer_closes_its_port_and_joins_its_threads() {
 
 #[test]
 fn unreachable_peer_and_url_fail_fast_naming_host_and_port() {
-    let free = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap(); // closed again
+    // Something listens on loopback but never answers the handshake (the kernel accepts
+    // into the backlog): an error naming host and port within the connect timeout.
+    let mute = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mute.local_addr().unwrap().port();
     let o = NetworkOptions::parse(
-        &json!({ "host": "127.0.0.1", "port": free.port(), "mode": "tcp", "connectTimeout": 500 }),
+        &json!({ "host": "127.0.0.1", "port": port, "mode": "tcp", "connectTimeout": 500 }),
     )
     .unwrap();
     let t = Instant::now();
     let e = preflight(&o).unwrap_err().to_string();
-    assert!(t.elapsed() < Duration::from_millis(700));
     assert!(
-        e.contains(&format!("host 127.0.0.1, port {}", free.port())),
-        "{e}"
+        t.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
     );
+    assert!(e.contains(&format!("host 127.0.0.1, port {port}")), "{e}");
+    assert!(e.contains("did not answer the handshake"), "{e}");
+    drop(mute);
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed again
     let url = format!("http://127.0.0.1:{}/x", free.port());
     let o = NetworkOptions::parse(&json!({ "url": url, "mode": "http" })).unwrap();
     let e = preflight(&o).unwrap_err().to_string();
@@ -156,6 +163,64 @@ fn unreachable_peer_and_url_fail_fast_naming_host_and_port() {
     );
     let e = NetworkOptions::parse(&json!({ "url": "::nope" })).unwrap_err();
     assert_eq!(e.js_kind(), "TypeError");
+}
+
+#[test]
+fn an_explicit_loopback_host_with_no_peer_gets_the_builtin_one() {
+    // The input: `{ mode: 'tcp', host: '127.0.0.1' }` with nothing on the port.
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed again
+    let o = NetworkOptions::parse(
+        &json!({ "host": "127.0.0.1", "port": free.port(), "mode": "tcp_rr" }),
+    )
+    .unwrap();
+    let p = preflight(&o).unwrap();
+    let peer = p.peer.unwrap();
+    assert!(matches!(peer, PeerTarget::Builtin(_)), "{peer:?}");
+    assert_eq!(peer.addr().ip().to_string(), "127.0.0.1");
+    client::hello(peer.addr(), "built-in", Duration::from_secs(1)).unwrap();
+    // A running peer on loopback is used as the remote one it is.
+    let running = loopback_peer();
+    let o = NetworkOptions::parse(
+        &json!({ "host": "127.0.0.1", "port": running.local_addr().port(), "mode": "tcp_rr" }),
+    )
+    .unwrap();
+    let p = preflight(&o).unwrap();
+    assert!(matches!(p.peer, Some(PeerTarget::Remote { .. })));
+    // Something else on a loopback port is an error, not silently replaced.
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    let speaker = std::thread::spawn(move || {
+        let (mut c, _) = other.accept().unwrap();
+        std::io::Write::write_all(&mut c, b"SSH-2.0-OpenSSH\n").unwrap();
+    });
+    let o = NetworkOptions::parse(&json!({ "host": "127.0.0.1", "port": port, "mode": "tcp" }))
+        .unwrap();
+    let e = preflight(&o).unwrap_err().to_string();
+    assert!(
+        e.contains("not a novacron-perf peer") && e.contains("npx novacron-perf peer"),
+        "{e}"
+    );
+    speaker.join().unwrap();
+}
+
+#[test]
+fn only_a_refused_loopback_address_falls_back_to_the_builtin_peer() {
+    let refused = || client::HelloError::Connect(std::io::ErrorKind::ConnectionRefused.into());
+    let at = |a: &str| a.parse::<SocketAddr>().unwrap();
+    assert!(builtin_stands_in(&at("127.0.0.1:5301"), &refused()));
+    assert!(builtin_stands_in(&at("127.3.0.9:5301"), &refused()));
+    assert!(builtin_stands_in(&at("[::1]:5301"), &refused()));
+    // Another host needs its running peer: the error as before.
+    assert!(!builtin_stands_in(&at("192.0.2.10:5301"), &refused()));
+    assert!(!builtin_stands_in(&at("[2001:db8::1]:5301"), &refused()));
+    // On loopback, a port that does not answer (rather than refuses) is not "no peer".
+    let timed_out = client::HelloError::Connect(std::io::ErrorKind::TimedOut.into());
+    assert!(!builtin_stands_in(&at("127.0.0.1:5301"), &timed_out));
+    let not_peer = client::HelloError::NotAPeer("HTTP/1.1 400".into());
+    assert!(!builtin_stands_in(&at("127.0.0.1:5301"), &not_peer));
 }
 
 #[test]
