@@ -5,10 +5,12 @@
 //! - [`protocol`]: the peer's wire protocol.
 //! - [`peer`]: the peer itself (built in on loopback, standalone on another host).
 //! - [`client`]: connecting, handshake and the control connection.
+//! - [`conns`]: the peer's connection limits: cap, idle timeouts, eviction.
 //! - [`options`]: the `network` options and the standalone peer's arguments.
 //! - [`tcp`], [`rr`], [`udp`]: the measurements.
 
 pub mod client;
+pub mod conns;
 pub mod options;
 pub mod peer;
 pub mod protocol;
