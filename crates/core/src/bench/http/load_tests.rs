@@ -92,7 +92,7 @@ fn serve(c: TcpStream, b: Behaviour, stop: &AtomicBool, count: &AtomicU64) {
         match b {
             Behaviour::Delay(d) => std::thread::sleep(d),
             Behaviour::Silent => continue,
-            Behaviour::ResetEveryThird if n % 3 == 0 => {
+            Behaviour::ResetEveryThird if n.is_multiple_of(3) => {
                 reset(&w);
                 return;
             }

@@ -291,7 +291,7 @@ fn small_limits(idle_ms: u64) -> conns::PeerLimits {
 fn idle_connections_are_closed_after_each_protocol_step() {
     let peer = Peer::start_with("127.0.0.1:0".parse().unwrap(), small_limits(300)).unwrap();
     let addr = peer.local_addr();
-    let mut idle = vec![
+    let mut idle = [
         open_with(addr, b""),                                  // no first line
         open_with(addr, b"NCP1 CONTROL\n"),                    // a test that never goes on
         open_with(addr, b"NCP1 ECHO 8\nabc"),                  // half a message
