@@ -607,10 +607,12 @@ export interface HttpRunResult {
   url: string; mode: 'closed-loop' | 'open-loop'; connections: number; keepAlive: true;
   durationMs: number; warmupMs: number; timeoutMs: number; requests: number; requestsPerSecond: number;
   latency: BenchLatency | null;
-  errors: { connect: number; read: number; write: number; timeout: number; status4xx: number; status5xx: number; total: number; first: string | null };
+  /** Failures by kind. `reset`: sent, then reset or closed before a response (never retried); `first`: the first transport error or `Status: HTTP <code>`. */
+  errors: { connect: number; read: number; write: number; reset: number; timeout: number; status4xx: number; status5xx: number; total: number; first: string | null };
+  /** `retries`: resent because a kept-alive connection was closed before the request went out; a failure after it still counts. */
   errorRate: number; retries: number; connectionsOpened: number; coordinatedOmission: string;
-  /** Open loop only. */
-  targetRate?: number; achievedRate?: number; scheduled?: number; rateNotAchieved?: boolean; scheduleLag?: BenchLatency | null;
+  /** Open loop only. `achievedRate`: `completed` over the duration. The run ends at its duration: `missed` were due and never sent, `timedOut` were sent and not answered in time (both in the latency from their due time). */
+  targetRate?: number; achievedRate?: number; scheduled?: number; completed?: number; missed?: number; timedOut?: number; rateNotAchieved?: boolean; scheduleLag?: BenchLatency | null;
 }
 
 /** TCP throughput, measured at the receiver. */

@@ -2,7 +2,9 @@
 //! event loop in [`super::load`]: write a prepared GET, then feed whatever bytes arrive to
 //! [`parse_response`] until a whole response (head by `httparse`, body by
 //! `Content-Length`, chunked encoding or close) is there. Failures are classified as wrk
-//! classifies them (connect, read, write, timeout) so that they are counted by kind (H5).
+//! classifies them (connect, read, write, timeout) so that they are counted by kind (H5),
+//! plus `reset`: a request the server read and then answered with a reset or a close, which
+//! wrk counts as a read error and which must never be retried away.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -23,7 +25,11 @@ pub enum Failure {
     Read,
     /// No complete response within the request timeout.
     Timeout,
-    /// The server closed a kept-alive connection before answering (safe to retry once).
+    /// The request was written, then the connection was reset or closed before any byte of
+    /// a response: a failure of that request, never retried.
+    Reset,
+    /// Writing to a kept-alive connection failed because the server had already closed it:
+    /// the request never reached the server, so it is resent once on a fresh connection.
     Closed,
 }
 
@@ -231,8 +237,9 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let kind = if self.len == 0 && self.served > 0 && is_reset(&e) {
-                        Failure::Closed
+                    // Our request is out: a reset now is that request's failure.
+                    let kind = if is_reset(&e) {
+                        Failure::Reset
                     } else {
                         Failure::Read
                     };
@@ -248,8 +255,9 @@ impl Conn {
                 Ok(Some((status, keep && !eof)))
             }
             Ok(Parsed::Partial) if eof => {
-                let kind = if self.len == 0 && self.served > 0 {
-                    Failure::Closed
+                // Closed before any byte of the response: reset; mid-response: truncated.
+                let kind = if self.len == 0 {
+                    Failure::Reset
                 } else {
                     Failure::Read
                 };

@@ -4,21 +4,26 @@
 //!
 //! - Closed loop (wrk): a connection sends its next request as soon as the previous
 //!   response is complete; latency is response complete − request sent. It hides
-//!   coordinated omission and is labelled so (rule H1).
-//! - Open loop (wrk2 `-R`): request *i* of connection *c* is due at
-//!   `start + (c + i·connections) / rate`; a connection still busy when a request falls
-//!   due sends it as soon as it is free, and latency is response complete − *due* time,
-//!   so a stalled server shows up in every request that should have been sent during the
-//!   stall. A timerfd (nanosecond hrtimer) wakes the loop at the due time, without the
-//!   ~1 ms error of sleep-based schedules.
+//!   coordinated omission and is labelled so (rule H1). Requests still out at the end are
+//!   abandoned, as wrk does.
+//! - Open loop (wrk2 `-R`): requests are due on the [`Schedule`]; a connection still busy
+//!   when a request falls due sends it as soon as it is free, and latency is response
+//!   complete − *due* time, so a stalled server shows up in every request that should have
+//!   been sent during the stall. A timerfd (nanosecond hrtimer) wakes the loop at the due
+//!   time, without the ~1 ms error of sleep-based schedules. Sending stops at the end of
+//!   the window whatever the server does: requests due and not sent are `missed`, requests
+//!   sent and not answered within the [`grace`] after it are timed out, and both enter the
+//!   latency from their due time to the moment they were given up.
 //!
 //! Requests due (open) or completed (closed) during the warm-up are not recorded.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, Failure, Request};
+use super::schedule::{grace, Schedule};
+use super::sys::{arm, drain_timer, epoll_add, epoll_create, epoll_wait, timerfd_create};
 use crate::bench::control::RunControl;
 use crate::bench::latency::LatencyRecorder;
 
@@ -45,7 +50,7 @@ pub struct LoadSpec {
 /// Counts of one run (merged over threads).
 #[derive(Debug, Clone, Default)]
 pub struct LoadStats {
-    /// Latency of every response in the window.
+    /// Latency of every response in the window (open loop: and of every request given up).
     pub latency: LatencyRecorder,
     /// Delay between due and actual send (open loop).
     pub lag: LatencyRecorder,
@@ -59,18 +64,24 @@ pub struct LoadStats {
     pub connect: u64,
     /// Write failures.
     pub write: u64,
-    /// Read failures and malformed responses.
+    /// Read failures and malformed or truncated responses.
     pub read: u64,
-    /// Requests without a complete response in time.
+    /// Requests sent, then reset or closed by the server before a response.
+    pub reset: u64,
+    /// Requests without a complete response in time (open loop: or by the end of the run).
     pub timeout: u64,
-    /// Requests resent once because the server had closed the kept-alive connection.
+    /// Requests resent once because the server had closed the kept-alive connection
+    /// before the request went out (a failure after the resend still counts).
     pub retries: u64,
     /// Connections opened.
     pub connections_opened: u64,
-    /// The first failure's message.
+    /// The first counted failure (transport error, or the status of a non-2xx/3xx).
     pub first_error: Option<String>,
     /// Open loop: requests due in the window.
     pub scheduled: u64,
+    /// Open loop: requests due in the window and never sent (the connection was still
+    /// busy when the window ended).
+    pub missed: u64,
 }
 
 impl LoadStats {
@@ -81,7 +92,13 @@ impl LoadStats {
 
     /// Failed requests in the window (transport failures plus non-2xx/3xx).
     pub fn failures(&self) -> u64 {
-        self.connect + self.write + self.read + self.timeout + self.status_4xx + self.status_5xx
+        self.connect
+            + self.write
+            + self.read
+            + self.reset
+            + self.timeout
+            + self.status_4xx
+            + self.status_5xx
     }
 
     fn merge(&mut self, o: &LoadStats) {
@@ -93,27 +110,50 @@ impl LoadStats {
         self.connect += o.connect;
         self.write += o.write;
         self.read += o.read;
+        self.reset += o.reset;
         self.timeout += o.timeout;
         self.retries += o.retries;
         self.connections_opened += o.connections_opened;
         self.scheduled += o.scheduled;
+        self.missed += o.missed;
         if self.first_error.is_none() {
             self.first_error.clone_from(&o.first_error);
         }
     }
 
+    /// Counts a failure of a measured request (`counted`) and keeps its message when it is
+    /// the first; failures of warm-up requests are neither counted nor shown.
     fn fail(&mut self, kind: Failure, e: &io::Error, counted: bool) {
-        self.first_error
-            .get_or_insert_with(|| format!("{kind:?}: {e}"));
         if !counted {
             return;
         }
+        self.first_error
+            .get_or_insert_with(|| format!("{kind:?}: {e}"));
         match kind {
             Failure::Connect => self.connect += 1,
-            Failure::Write => self.write += 1,
-            Failure::Read | Failure::Closed => self.read += 1,
+            Failure::Write | Failure::Closed => self.write += 1,
+            Failure::Read => self.read += 1,
+            Failure::Reset => self.reset += 1,
             Failure::Timeout => self.timeout += 1,
         }
+    }
+
+    /// Counts a measured response by status class; the first non-2xx/3xx is shown.
+    fn status(&mut self, status: u16) {
+        match status {
+            200..=399 => self.ok += 1,
+            400..=499 => self.status_4xx += 1,
+            _ => self.status_5xx += 1,
+        }
+        if !(200..=399).contains(&status) {
+            self.first_error
+                .get_or_insert_with(|| format!("Status: HTTP {status}"));
+        }
+    }
+
+    /// A failure of the run itself (a thread), shown even though no request is counted.
+    fn note(&mut self, msg: String) {
+        self.first_error.get_or_insert(msg);
     }
 }
 
@@ -136,12 +176,8 @@ pub fn run(req: &Request, spec: LoadSpec, ctl: &RunControl) -> LoadStats {
         for h in handles {
             match h.join() {
                 Ok(Ok(st)) => total.merge(&st),
-                Ok(Err(e)) => total.fail(Failure::Connect, &e, false),
-                Err(_) => total.fail(
-                    Failure::Read,
-                    &io::Error::other("a load thread panicked"),
-                    false,
-                ),
+                Ok(Err(e)) => total.note(format!("{:?}: {e}", Failure::Connect)),
+                Err(_) => total.note(format!("{:?}: a load thread panicked", Failure::Read)),
             }
         }
     });
@@ -151,7 +187,6 @@ pub fn run(req: &Request, spec: LoadSpec, ctl: &RunControl) -> LoadStats {
 struct InFlight {
     due: Instant,
     sent: Instant,
-    retried: bool,
 }
 
 struct Slot {
@@ -162,15 +197,17 @@ struct Slot {
     inflight: Option<InFlight>,
     /// No new connection attempt before this (after a refused connect).
     retry_at: Option<Instant>,
+    /// Open loop: sending is over for this connection (window ended).
+    done: bool,
 }
 
 struct Loop<'a> {
     req: &'a Request,
     spec: LoadSpec,
-    start: Instant,
     measure_from: Instant,
     end: Instant,
-    interval: Option<Duration>,
+    /// Open loop: the schedule, and the latest moment to wait for answers.
+    open: Option<(Schedule, Instant)>,
     epoll: OwnedFd,
     st: LoadStats,
 }
@@ -183,15 +220,22 @@ fn event_loop(
     ctl: &RunControl,
 ) -> io::Result<LoadStats> {
     let measure_from = start + spec.warmup;
+    let end = measure_from + spec.duration;
     let mut lp = Loop {
         req,
         spec,
-        start,
         measure_from,
-        end: measure_from + spec.duration,
-        interval: spec
-            .rate
-            .map(|r| Duration::from_secs_f64(f64::from(spec.connections) / r)),
+        end,
+        open: spec.rate.map(|rate| {
+            let s = Schedule {
+                start,
+                measure_from,
+                end,
+                rate,
+                connections: spec.connections,
+            };
+            (s, end + grace(spec.timeout))
+        }),
         epoll: epoll_create()?,
         st: LoadStats::default(),
     };
@@ -205,6 +249,7 @@ fn event_loop(
             next: 0,
             inflight: None,
             retry_at: None,
+            done: false,
         })
         .collect();
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; slots.len() + 1];
@@ -217,6 +262,11 @@ fn event_loop(
             if slot.inflight.is_none() {
                 match lp.due(slot, now) {
                     None => continue, // this connection is done
+                    Some(_) if lp.open.is_some() && now >= lp.end => {
+                        // The window is over: what is still due was never sent.
+                        lp.miss_rest(slot);
+                        continue;
+                    }
                     Some(due) if due <= now && slot.retry_at.is_none_or(|t| t <= now) => {
                         lp.start(slot, pos, due, now)
                     }
@@ -226,30 +276,28 @@ fn event_loop(
             }
             if let Some(f) = &slot.inflight {
                 active = true;
-                if now >= f.sent + spec.timeout {
-                    let counted = lp.counted(f.due, now);
-                    lp.st.fail(
-                        Failure::Timeout,
-                        &io::Error::new(io::ErrorKind::TimedOut, "request timeout"),
-                        counted,
-                    );
-                    slot.inflight = None;
-                    slot.conn = None;
-                    if lp.interval.is_none() && now >= lp.end {
+                let give_up = lp.give_up_at(f);
+                if now >= give_up {
+                    let due = f.due;
+                    lp.timed_out(slot, due, now);
+                    if lp.open.is_none() && now >= lp.end {
                         continue;
                     }
                 } else {
-                    wake = wake.min(f.sent + spec.timeout);
+                    wake = wake.min(give_up);
                 }
             }
+            if lp.open.is_some() && slot.inflight.is_none() && !slot.done {
+                // Come back at the end of the window to count what is left as missed.
+                wake = wake.min(lp.end);
+            }
         }
-        // Closed loop: requests still out at the end are abandoned, as wrk does.
-        let closed_over = lp.interval.is_none() && now >= lp.end;
+        let closed_over = lp.open.is_none() && now >= lp.end;
         if !active || closed_over {
             break;
         }
         let wait = wake.saturating_duration_since(Instant::now());
-        let n = if lp.interval.is_some() {
+        let n = if lp.open.is_some() {
             // Open loop: a nanosecond timer for the next due time (re-armed only when it moves).
             if armed != Some(wake) {
                 arm(&timer, wait)?;
@@ -267,7 +315,7 @@ fn event_loop(
                 continue;
             }
             let slot = &mut slots[ev.u64 as usize];
-            lp.on_readable(slot, ev.u64 as usize, now);
+            lp.on_readable(slot, now);
         }
     }
     Ok(lp.st)
@@ -276,22 +324,61 @@ fn event_loop(
 impl Loop<'_> {
     /// When `slot`'s next request is due (`None`: no more requests for it).
     fn due(&self, slot: &Slot, now: Instant) -> Option<Instant> {
-        match (self.interval, self.spec.rate) {
-            (Some(iv), Some(rate)) => {
-                let first = self.start + Duration::from_secs_f64(f64::from(slot.index) / rate);
-                Some(first + iv * slot.next).filter(|d| *d < self.end)
-            }
-            _ => (now < self.end).then_some(now),
+        match &self.open {
+            Some(_) if slot.done => None,
+            Some((s, _)) => s.due(slot.index, slot.next),
+            None => (now < self.end).then_some(now),
         }
     }
 
     /// True when a request due at `due` (open) or completed at `now` (closed) is measured.
     fn counted(&self, due: Instant, now: Instant) -> bool {
-        if self.interval.is_some() {
-            due >= self.measure_from && due < self.end
-        } else {
-            now >= self.measure_from && now < self.end
+        match &self.open {
+            Some((s, _)) => s.counted(due),
+            None => now >= self.measure_from && now < self.end,
         }
+    }
+
+    /// When an unanswered request is given up: its timeout, and in the open loop at the
+    /// latest the end of the grace after the window.
+    fn give_up_at(&self, f: &InFlight) -> Instant {
+        let timeout = f.sent + self.spec.timeout;
+        match &self.open {
+            Some((_, last)) => timeout.min(*last),
+            None => timeout,
+        }
+    }
+
+    /// Open loop: every request of `slot` still due in the window is missed; its latency
+    /// runs from its due time to the end of the window, when sending stopped.
+    fn miss_rest(&mut self, slot: &mut Slot) {
+        let Some((s, _)) = &self.open else {
+            return;
+        };
+        for due in s.rest(slot.index, slot.next) {
+            self.st.scheduled += 1;
+            self.st.missed += 1;
+            self.st
+                .latency
+                .record(self.end.saturating_duration_since(due));
+        }
+        slot.done = true;
+    }
+
+    /// A request without an answer in time: a timeout failure; in the open loop its
+    /// latency (due time to now) is recorded too, as a lower bound of what it would have been.
+    fn timed_out(&mut self, slot: &mut Slot, due: Instant, now: Instant) {
+        let counted = self.counted(due, now);
+        self.st.fail(
+            Failure::Timeout,
+            &io::Error::new(io::ErrorKind::TimedOut, "request timeout"),
+            counted,
+        );
+        if counted && self.open.is_some() {
+            self.st.latency.record(now.saturating_duration_since(due));
+        }
+        slot.inflight = None;
+        slot.conn = None;
     }
 
     fn connect(&mut self, slot: &mut Slot, pos: usize) -> Result<(), (Failure, io::Error)> {
@@ -305,7 +392,7 @@ impl Loop<'_> {
     }
 
     fn start(&mut self, slot: &mut Slot, pos: usize, due: Instant, now: Instant) {
-        if self.interval.is_some() {
+        if self.open.is_some() {
             slot.next += 1;
             if due >= self.measure_from {
                 self.st.scheduled += 1;
@@ -315,11 +402,7 @@ impl Loop<'_> {
         match self.send(slot, pos) {
             Ok(()) => {
                 slot.retry_at = None;
-                slot.inflight = Some(InFlight {
-                    due,
-                    sent,
-                    retried: false,
-                });
+                slot.inflight = Some(InFlight { due, sent });
             }
             Err((Failure::Closed, _)) => self.resend(slot, pos, due, sent, now),
             Err((kind, e)) => self.failed(slot, kind, &e, due, now),
@@ -328,24 +411,20 @@ impl Loop<'_> {
 
     fn send(&mut self, slot: &mut Slot, pos: usize) -> Result<(), (Failure, io::Error)> {
         self.connect(slot, pos)?;
-        slot.conn
-            .as_mut()
-            .expect("connected")
-            .send(&self.req.bytes, self.spec.timeout)
+        match slot.conn.as_mut() {
+            Some(c) => c.send(&self.req.bytes, self.spec.timeout),
+            None => Err((Failure::Connect, io::Error::other("no connection"))),
+        }
     }
 
-    /// The server closed a kept-alive connection before answering: reconnect, resend once.
+    /// The server had closed a kept-alive connection before the request went out (the
+    /// write failed): reconnect and send once more, counted in `retries`. A failure of the
+    /// resend is that request's failure; nothing the server read is ever resent.
     fn resend(&mut self, slot: &mut Slot, pos: usize, due: Instant, sent: Instant, now: Instant) {
         self.st.retries += 1;
         slot.conn = None;
         match self.send(slot, pos) {
-            Ok(()) => {
-                slot.inflight = Some(InFlight {
-                    due,
-                    sent,
-                    retried: true,
-                })
-            }
+            Ok(()) => slot.inflight = Some(InFlight { due, sent }),
             Err((kind, e)) => self.failed(slot, kind, &e, due, now),
         }
     }
@@ -368,7 +447,7 @@ impl Loop<'_> {
         }
     }
 
-    fn on_readable(&mut self, slot: &mut Slot, pos: usize, now: Instant) {
+    fn on_readable(&mut self, slot: &mut Slot, now: Instant) {
         let Some(conn) = slot.conn.as_mut() else {
             return;
         };
@@ -377,7 +456,7 @@ impl Loop<'_> {
             slot.conn = None;
             return;
         };
-        let (due, sent, retried) = (f.due, f.sent, f.retried);
+        let (due, sent) = (f.due, f.sent);
         match conn.poll_response() {
             Ok(None) => {}
             Ok(Some((status, keep))) => {
@@ -388,111 +467,15 @@ impl Loop<'_> {
                 if !self.counted(due, now) {
                     return;
                 }
-                if self.interval.is_some() {
+                if self.open.is_some() {
                     self.st.latency.record(now - due);
                     self.st.lag.record(sent.saturating_duration_since(due));
                 } else {
                     self.st.latency.record(now - sent);
                 }
-                match status {
-                    200..=399 => self.st.ok += 1,
-                    400..=499 => self.st.status_4xx += 1,
-                    _ => self.st.status_5xx += 1,
-                }
+                self.st.status(status);
             }
-            Err((Failure::Closed, _)) if !retried => self.resend(slot, pos, due, sent, now),
             Err((kind, e)) => self.failed(slot, kind, &e, due, now),
         }
-    }
-}
-
-fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
-fn epoll_create() -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall; the new descriptor is owned by the returned OwnedFd.
-    unsafe { cvt(libc::epoll_create1(libc::EPOLL_CLOEXEC)).map(|fd| OwnedFd::from_raw_fd(fd)) }
-}
-
-fn epoll_add(ep: &OwnedFd, fd: RawFd, token: u64) -> io::Result<()> {
-    let mut ev = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
-        u64: token,
-    };
-    // SAFETY: both descriptors are open; `ev` is a valid event we own.
-    unsafe {
-        cvt(libc::epoll_ctl(
-            ep.as_raw_fd(),
-            libc::EPOLL_CTL_ADD,
-            fd,
-            &mut ev,
-        ))
-        .map(|_| ())
-    }
-}
-
-fn epoll_wait(ep: &OwnedFd, events: &mut [libc::epoll_event], max: Duration) -> io::Result<usize> {
-    // SAFETY: `events` is a writable buffer of `events.len()` entries.
-    let n = unsafe {
-        libc::epoll_wait(
-            ep.as_raw_fd(),
-            events.as_mut_ptr(),
-            events.len() as i32,
-            max.as_millis() as i32,
-        )
-    };
-    match cvt(n) {
-        Ok(n) => Ok(n as usize),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
-        Err(e) => Err(e),
-    }
-}
-
-fn timerfd_create() -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall; the new descriptor is owned by the returned OwnedFd.
-    unsafe {
-        cvt(libc::timerfd_create(
-            libc::CLOCK_MONOTONIC,
-            libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-        ))
-        .map(|fd| OwnedFd::from_raw_fd(fd))
-    }
-}
-
-/// Arms the timer to fire once after `d` (at least 1 ns: zero would disarm it).
-fn arm(timer: &OwnedFd, d: Duration) -> io::Result<()> {
-    let d = d.max(Duration::from_nanos(1));
-    let spec = libc::itimerspec {
-        it_interval: libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        },
-        it_value: libc::timespec {
-            tv_sec: d.as_secs() as libc::time_t,
-            tv_nsec: libc::c_long::from(d.subsec_nanos() as i32),
-        },
-    };
-    // SAFETY: valid timer descriptor and itimerspec; the old value is not asked for.
-    unsafe {
-        cvt(libc::timerfd_settime(
-            timer.as_raw_fd(),
-            0,
-            &spec,
-            std::ptr::null_mut(),
-        ))
-        .map(|_| ())
-    }
-}
-
-fn drain_timer(timer: &OwnedFd) {
-    let mut buf = [0u8; 8];
-    // SAFETY: reads at most 8 bytes into a buffer we own; errors (EAGAIN) are harmless.
-    unsafe {
-        libc::read(timer.as_raw_fd(), buf.as_mut_ptr().cast(), 8);
     }
 }

@@ -4,11 +4,18 @@
 //!
 //! - [`conn`]: one keep-alive HTTP/1.1 connection.
 //! - [`load`]: the closed and open loops.
+//! - [`schedule`]: the open loop's due times, its window and the grace after it.
+//! - [`sys`]: epoll and timerfd.
 //!
 //! Plain `http://` only: an `https://` URL is reported unavailable with the reason.
 
 pub mod conn;
 pub mod load;
+pub mod schedule;
+pub mod sys;
+
+#[cfg(test)]
+mod load_tests;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -152,13 +159,16 @@ impl HttpRun {
     pub fn report(&self) -> HttpRunReport {
         let s = &self.stats;
         let secs = self.spec.duration.as_secs_f64();
-        let attempts = s.responses() + s.connect + s.write + s.read + s.timeout;
+        let attempts = s.responses() + s.failures() - s.status_4xx - s.status_5xx;
         let open = self.spec.rate.map(|rate| {
             let achieved = self.requests_per_second();
             OpenLoop {
                 target_rate: rate,
                 achieved_rate: achieved,
                 scheduled: s.scheduled,
+                completed: s.responses(),
+                missed: s.missed,
+                timed_out: s.timeout,
                 rate_not_achieved: achieved < rules::HTTP_MIN_RATE_SHARE.limit * rate,
                 schedule_lag: s.lag.summary(),
             }
@@ -202,6 +212,7 @@ impl HttpRun {
             connect: s.connect,
             read: s.read,
             write: s.write,
+            reset: s.reset,
             timeout: s.timeout,
             status_4xx: s.status_4xx,
             status_5xx: s.status_5xx,
@@ -239,7 +250,8 @@ pub struct HttpRunReport {
     pub errors: HttpErrors,
     /// Failures over attempts.
     pub error_rate: f64,
-    /// Requests retried on a fresh connection.
+    /// Requests resent on a fresh connection because the kept-alive one was closed before
+    /// the request went out; a failure after the resend is still counted.
     pub retries: u64,
     /// Connections opened.
     pub connections_opened: u64,
@@ -256,10 +268,18 @@ pub struct HttpRunReport {
 pub struct OpenLoop {
     /// Asked rate, requests/s.
     pub target_rate: f64,
-    /// Achieved rate, responses/s.
+    /// Achieved rate: completed requests (responses of any status) over the duration.
     pub achieved_rate: f64,
-    /// Requests scheduled in the window.
+    /// Requests due in the window.
     pub scheduled: u64,
+    /// Requests due in the window that got a response (any status).
+    pub completed: u64,
+    /// Requests due in the window and never sent: the connection was still busy when the
+    /// window ended. Their latency runs from the due time to the end of the window.
+    pub missed: u64,
+    /// Requests sent and not answered within the timeout or by the end of the grace after
+    /// the window (`errors.timeout`). Their latency runs from the due time to then.
+    pub timed_out: u64,
     /// True when under [`rules::HTTP_MIN_RATE_SHARE`] of the target.
     pub rate_not_achieved: bool,
     /// How late sends were against the schedule, ms.
@@ -275,6 +295,8 @@ pub struct HttpErrors {
     pub read: u64,
     /// Writes that failed.
     pub write: u64,
+    /// Requests sent, then reset or closed by the server before a response (never retried).
+    pub reset: u64,
     /// Requests that timed out.
     pub timeout: u64,
     /// 4xx responses.
@@ -285,7 +307,7 @@ pub struct HttpErrors {
     pub status_5xx: u64,
     /// All failures.
     pub total: u64,
-    /// The first failure.
+    /// The first failure: the transport error, or `Status: HTTP <code>` of a non-2xx/3xx.
     pub first: Option<String>,
 }
 

@@ -21,20 +21,47 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     Ok(s)
 }
 
-/// Checks that a novacron-perf peer answers at `addr` (`label` is how the user named it).
-pub fn hello(addr: SocketAddr, label: &str, timeout: Duration) -> BenchResult<()> {
-    let hint = format!(
-        "start it there with: npx novacron-perf peer --port {} --bind <address>",
-        addr.port()
-    );
-    let mut s = connect(addr, timeout).map_err(|e| {
-        BenchError::Target(format!(
-            "network: cannot reach the peer at {label} (host {}, port {}) within {} ms: {e}; {hint}",
-            addr.ip(),
-            addr.port(),
-            timeout.as_millis()
-        ))
-    })?;
+/// Why the `HELLO` handshake failed.
+#[derive(Debug)]
+pub enum HelloError {
+    /// No connection (refused, unreachable, timed out).
+    Connect(io::Error),
+    /// Something answered, but not a novacron-perf peer (its line).
+    NotAPeer(String),
+    /// Connected, but no answer in time.
+    NoAnswer(io::Error),
+}
+
+impl HelloError {
+    /// True when nothing listens at the address (the connection was refused).
+    pub fn nothing_listens(&self) -> bool {
+        matches!(self, HelloError::Connect(e) if e.kind() == io::ErrorKind::ConnectionRefused)
+    }
+
+    /// The caller's error: names `label`, host and port, and how to start a peer there.
+    pub fn into_bench(self, addr: SocketAddr, label: &str, timeout: Duration) -> BenchError {
+        let hint = format!(
+            "start it there with: npx novacron-perf peer --port {} --bind <address>",
+            addr.port()
+        );
+        let (ip, port, ms) = (addr.ip(), addr.port(), timeout.as_millis());
+        BenchError::Target(match self {
+            HelloError::Connect(e) => format!(
+                "network: cannot reach the peer at {label} (host {ip}, port {port}) within {ms} ms: {e}; {hint}"
+            ),
+            HelloError::NotAPeer(line) => format!(
+                "network: {label} (host {ip}, port {port}) answered {line:?}, not a novacron-perf peer; {hint}"
+            ),
+            HelloError::NoAnswer(e) => format!(
+                "network: the peer at {label} (host {ip}, port {port}) did not answer the handshake within {ms} ms: {e}; {hint}"
+            ),
+        })
+    }
+}
+
+/// Runs the `HELLO` handshake with whatever listens at `addr`.
+pub fn handshake(addr: SocketAddr, timeout: Duration) -> Result<(), HelloError> {
+    let mut s = connect(addr, timeout).map_err(HelloError::Connect)?;
     let reply = (|| {
         s.write_all(format!("{MAGIC} HELLO\n").as_bytes())?;
         let stop = AtomicBool::new(false);
@@ -46,19 +73,14 @@ pub fn hello(addr: SocketAddr, label: &str, timeout: Duration) -> BenchResult<()
     })();
     match reply {
         Ok(Some(line)) if line == HELLO_REPLY => Ok(()),
-        Ok(other) => Err(BenchError::Target(format!(
-            "network: {label} (host {}, port {}) answered {:?}, not a novacron-perf peer; {hint}",
-            addr.ip(),
-            addr.port(),
-            other.unwrap_or_default()
-        ))),
-        Err(e) => Err(BenchError::Target(format!(
-            "network: the peer at {label} (host {}, port {}) did not answer the handshake within {} ms: {e}; {hint}",
-            addr.ip(),
-            addr.port(),
-            timeout.as_millis()
-        ))),
+        Ok(other) => Err(HelloError::NotAPeer(other.unwrap_or_default())),
+        Err(e) => Err(HelloError::NoAnswer(e)),
     }
+}
+
+/// Checks that a novacron-perf peer answers at `addr` (`label` is how the user named it).
+pub fn hello(addr: SocketAddr, label: &str, timeout: Duration) -> BenchResult<()> {
+    handshake(addr, timeout).map_err(|e| e.into_bench(addr, label, timeout))
 }
 
 /// A test's control connection.

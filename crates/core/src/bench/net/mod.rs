@@ -5,10 +5,12 @@
 //! - [`protocol`]: the peer's wire protocol.
 //! - [`peer`]: the peer itself (built in on loopback, standalone on another host).
 //! - [`client`]: connecting, handshake and the control connection.
+//! - [`conns`]: the peer's connection limits: cap, idle timeouts, eviction.
 //! - [`options`]: the `network` options and the standalone peer's arguments.
 //! - [`tcp`], [`rr`], [`udp`]: the measurements.
 
 pub mod client;
+pub mod conns;
 pub mod options;
 pub mod peer;
 pub mod protocol;
@@ -16,7 +18,7 @@ pub mod rr;
 pub mod tcp;
 pub mod udp;
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 pub use self::options::{start_peer, NetworkInput, NetworkOptions, FIELDS, PEER_FIELDS, PORT_MAX};
 use self::peer::Peer;
@@ -88,16 +90,32 @@ pub struct NetPrepared {
     pub http: HttpPlan,
 }
 
-/// Starts or reaches the peer and checks the URL, before any load.
+/// True when the built-in peer stands in for the one asked for at `addr`: a loopback
+/// address where nothing listens is this machine with no peer started, which is what the
+/// built-in peer is for. Another host, or a loopback port where something else answers,
+/// needs the peer the caller meant (the error says how to start it).
+pub fn builtin_stands_in(addr: &SocketAddr, e: &client::HelloError) -> bool {
+    addr.ip().is_loopback() && e.nothing_listens()
+}
+
+/// Starts a built-in peer on `ip` (a loopback address), on a free port.
+fn builtin(ip: IpAddr) -> BenchResult<PeerTarget> {
+    Peer::start(SocketAddr::new(ip, 0))
+        .map(PeerTarget::Builtin)
+        .map_err(|e| {
+            BenchError::Io(format!(
+                "network: cannot start the loopback peer on {ip}: {e}"
+            ))
+        })
+}
+
+/// Starts or reaches the peer and checks the URL, before any load. With no `host`, or a
+/// loopback `host` where nothing listens, the peer is built in (started here, stopped when
+/// the run ends); another host needs a running peer.
 pub fn preflight(o: &NetworkOptions) -> BenchResult<NetPrepared> {
     let peer = if o.needs_peer() {
         Some(match &o.host {
-            None => {
-                let bind: SocketAddr = "127.0.0.1:0".parse().expect("literal");
-                PeerTarget::Builtin(Peer::start(bind).map_err(|e| {
-                    BenchError::Io(format!("network: cannot start the loopback peer: {e}"))
-                })?)
-            }
+            None => builtin(IpAddr::V4(Ipv4Addr::LOCALHOST))?,
             Some(host) => {
                 let label = format!("{host}:{}", o.port);
                 let addr = (host.as_str(), o.port)
@@ -110,8 +128,11 @@ pub fn preflight(o: &NetworkOptions) -> BenchResult<NetPrepared> {
                             o.port
                         ))
                     })?;
-                client::hello(addr, &label, o.connect_timeout)?;
-                PeerTarget::Remote { label, addr }
+                match client::handshake(addr, o.connect_timeout) {
+                    Ok(()) => PeerTarget::Remote { label, addr },
+                    Err(e) if builtin_stands_in(&addr, &e) => builtin(addr.ip())?,
+                    Err(e) => return Err(e.into_bench(addr, &label, o.connect_timeout)),
+                }
             }
         })
     } else {

@@ -219,7 +219,8 @@ impl NetworkInput {
 pub struct NetworkOptions {
     /// Only this measurement; `None`: the default suite.
     pub mode: Option<Mode>,
-    /// Remote peer host; `None`: a built-in peer on loopback.
+    /// Peer host; `None`, or a loopback address where nothing listens on `port`: a
+    /// built-in peer on loopback.
     pub host: Option<String>,
     /// Remote peer port.
     pub port: u16,

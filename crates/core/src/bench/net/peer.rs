@@ -3,7 +3,9 @@
 //! (`novacron-perf peer --port N`). It counts received bytes per test (so throughput is
 //! measured at the receiver), echoes TCP_RR messages, receives UDP datagrams computing
 //! RFC 3550 jitter, and answers plain HTTP requests. [`Peer::stop`] (also on drop) closes
-//! every socket and joins every thread it started.
+//! every socket and joins every thread it started. Connections are bounded and closed when
+//! idle after each protocol step ([`super::conns`]), so that idle clients cannot lock
+//! others out.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -12,30 +14,42 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::protocol::{is_timeout, read_full, read_line, UdpHeader, HELLO_REPLY, MAGIC, POLL};
+use super::conns::{make_room, Activity, Entry, PeerLimits, Tracked};
+use super::protocol::{
+    is_timeout, read_full_until, read_line, read_line_until, UdpHeader, HELLO_REPLY, MAGIC, POLL,
+};
 use super::udp::Jitter;
 
-/// Connections served at once; more are closed on accept.
-const MAX_CONNECTIONS: usize = 512;
 /// Receive buffer of a sink connection (iperf3 uses 128 KiB writes).
 const SINK_BUF: usize = 256 * 1024;
-/// Time a new connection has to send its first line.
-const FIRST_LINE: Duration = Duration::from_secs(5);
 /// Largest TCP_RR message.
 pub const MAX_ECHO: usize = 1 << 20;
 /// Body of the HTTP responder.
 const HTTP_BODY: &str = "{\"status\":\"ok\"}";
 
 /// Receiver-side state of one test.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Test {
     bytes: AtomicU64,
     mark: Mutex<Option<(u64, Instant)>>,
     udp: Mutex<UdpStats>,
+    /// Last data of the test (sink bytes, datagrams): keeps its control connection alive.
+    activity: Arc<Activity>,
+}
+
+impl Test {
+    fn new(epoch: Instant) -> Test {
+        Test {
+            bytes: AtomicU64::new(0),
+            mark: Mutex::new(None),
+            udp: Mutex::new(UdpStats::default()),
+            activity: Activity::new(epoch),
+        }
+    }
 }
 
 /// What the peer saw of a UDP test.
@@ -48,13 +62,29 @@ struct UdpStats {
     jitter: Jitter,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     stop: AtomicBool,
     tests: Mutex<HashMap<u64, Arc<Test>>>,
     next_test: AtomicU64,
-    conns: Mutex<Vec<JoinHandle<()>>>,
-    epoch: Option<Instant>,
+    conns: Mutex<Vec<Entry>>,
+    epoch: Instant,
+    limits: PeerLimits,
+}
+
+/// One connection being served: its socket for writing, the tracked reader, its activity.
+struct Served<'a> {
+    shared: &'a Shared,
+    writer: TcpStream,
+    reader: BufReader<Tracked>,
+    activity: Arc<Activity>,
+}
+
+impl Served<'_> {
+    /// True when the connection saw no byte for the idle limit.
+    fn idle_out(&self) -> bool {
+        self.activity.idle() > self.shared.limits.idle
+    }
 }
 
 /// A running peer.
@@ -66,15 +96,25 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// Binds TCP and UDP on `bind` (port 0: one free port for both) and starts serving.
+    /// Binds TCP and UDP on `bind` (port 0: one free port for both) and starts serving
+    /// with the default [`PeerLimits`].
     pub fn start(bind: SocketAddr) -> io::Result<Peer> {
+        Peer::start_with(bind, PeerLimits::default())
+    }
+
+    /// [`Peer::start`] with other connection limits.
+    pub fn start_with(bind: SocketAddr, limits: PeerLimits) -> io::Result<Peer> {
         let (listener, udp) = bind_pair(bind)?;
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         udp.set_read_timeout(Some(POLL))?;
         let shared = Arc::new(Shared {
-            epoch: Some(Instant::now()),
-            ..Shared::default()
+            stop: AtomicBool::new(false),
+            tests: Mutex::new(HashMap::new()),
+            next_test: AtomicU64::new(0),
+            conns: Mutex::new(Vec::new()),
+            epoch: Instant::now(),
+            limits,
         });
         let s1 = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
@@ -110,7 +150,7 @@ impl Peer {
             .conns
             .lock()
             .iter()
-            .filter(|h| !h.is_finished())
+            .filter(|c| c.holds_slot())
             .count()
     }
 
@@ -124,9 +164,9 @@ impl Peer {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        let conns: Vec<JoinHandle<()>> = self.shared.conns.lock().drain(..).collect();
+        let conns: Vec<Entry> = self.shared.conns.lock().drain(..).collect();
         for c in conns {
-            let _ = c.join();
+            let _ = c.handle.join();
         }
     }
 }
@@ -167,94 +207,156 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         while let Ok((stream, _)) = listener.accept() {
             let mut conns = shared.conns.lock();
-            conns.retain(|h| !h.is_finished());
-            if conns.len() >= MAX_CONNECTIONS {
-                continue; // dropped: closed
+            if !make_room(&mut conns, &shared.limits) {
+                continue; // every slot busy and recently active: the new one is closed
             }
-            let s = Arc::clone(&shared);
+            let Ok(closer) = stream.try_clone().map(Arc::new) else {
+                continue;
+            };
+            let activity = Activity::new(shared.epoch);
+            let (s, a, c) = (
+                Arc::clone(&shared),
+                Arc::clone(&activity),
+                Arc::clone(&closer),
+            );
             if let Ok(h) = std::thread::Builder::new()
                 .name("novacron-peer-conn".into())
                 .spawn(move || {
-                    let _ = serve(stream, &s);
+                    let _ = serve(stream, a, &s);
+                    // The entry's handle keeps the socket open: end the connection now.
+                    let _ = c.shutdown(std::net::Shutdown::Both);
                 })
             {
-                conns.push(h);
+                conns.push(Entry {
+                    handle: h,
+                    stream: closer,
+                    activity,
+                    evicted: AtomicBool::new(false),
+                });
             }
         }
     }
 }
 
-fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
+fn serve(stream: TcpStream, activity: Arc<Activity>, shared: &Shared) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(POLL))?;
     stream.set_write_timeout(Some(POLL))?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::with_capacity(SINK_BUF, stream);
-    let Some(first) = read_line(&mut reader, &shared.stop, Some(Instant::now() + FIRST_LINE))?
-    else {
+    let accepted = Instant::now();
+    let writer = stream.try_clone()?;
+    let reader = BufReader::with_capacity(
+        SINK_BUF,
+        Tracked {
+            stream,
+            activity: Arc::clone(&activity),
+        },
+    );
+    let mut c = Served {
+        shared,
+        writer,
+        reader,
+        activity,
+    };
+    let head_by = accepted + shared.limits.first_line;
+    let Some(first) = read_line(&mut c.reader, &shared.stop, Some(head_by))? else {
         return Ok(());
     };
     let mut words = first.split_whitespace();
     match (words.next(), words.next(), words.next()) {
-        (Some(MAGIC), Some("PROBE"), None) => write_all(&mut writer, b"OK\n", shared),
-        (Some(MAGIC), Some("HELLO"), None) => {
-            write_all(&mut writer, format!("{HELLO_REPLY}\n").as_bytes(), shared)
-        }
-        (Some(MAGIC), Some("CONTROL"), None) => control(reader, writer, shared),
+        (Some(MAGIC), Some("PROBE"), None) => c.write(b"OK\n"),
+        (Some(MAGIC), Some("HELLO"), None) => c.write(format!("{HELLO_REPLY}\n").as_bytes()),
+        (Some(MAGIC), Some("CONTROL"), None) => control(c),
         (Some(MAGIC), Some("SINK"), Some(id)) => {
             let test = id
                 .parse()
                 .ok()
                 .and_then(|id| shared.tests.lock().get(&id).cloned());
             match test {
-                Some(t) => sink(reader, &t, shared),
-                None => write_all(&mut writer, b"ERR unknown test\n", shared),
+                Some(t) => sink(c, &t),
+                None => c.write(b"ERR unknown test\n"),
             }
         }
         (Some(MAGIC), Some("ECHO"), Some(size)) => match size.parse::<usize>() {
             Ok(n) if (1..=MAX_ECHO).contains(&n) => {
-                writer.set_nodelay(true)?;
-                write_all(&mut writer, b"OK\n", shared)?;
-                echo(reader, writer, n, shared)
+                c.writer.set_nodelay(true)?;
+                c.write(b"OK\n")?;
+                echo(c, n)
             }
-            _ => write_all(&mut writer, b"ERR bad size\n", shared),
+            _ => c.write(b"ERR bad size\n"),
         },
         (Some(method), Some(_), Some(v))
             if v.starts_with("HTTP/1.") && method.bytes().all(|b| b.is_ascii_uppercase()) =>
         {
-            writer.set_nodelay(true)?;
-            http(reader, writer, first, shared)
+            c.writer.set_nodelay(true)?;
+            http(c, first, head_by)
         }
-        _ => write_all(&mut writer, b"ERR unknown request\n", shared),
+        _ => c.write(b"ERR unknown request\n"),
     }
 }
 
-fn write_all(w: &mut TcpStream, mut buf: &[u8], shared: &Shared) -> io::Result<()> {
-    while !buf.is_empty() {
-        if shared.stop.load(Ordering::Relaxed) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
+impl Served<'_> {
+    /// Writes all of `buf`; a client that takes none of it for the idle limit is given up.
+    fn write(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        let mut progress = Instant::now();
+        while !buf.is_empty() {
+            if self.shared.stop.load(Ordering::Relaxed) {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
+            }
+            if progress.elapsed() > self.shared.limits.idle {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client reads nothing",
+                ));
+            }
+            match self.writer.write(buf) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    progress = Instant::now();
+                }
+                Err(e) if is_timeout(&e) => continue,
+                Err(e) => return Err(e),
+            }
         }
-        match w.write(buf) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => buf = &buf[n..],
-            Err(e) if is_timeout(&e) => continue,
-            Err(e) => return Err(e),
+        Ok(())
+    }
+
+    /// Waits for the first byte of the next message; `false` on EOF or after the idle limit.
+    fn wait_for_data(&mut self) -> io::Result<bool> {
+        loop {
+            if self.shared.stop.load(Ordering::Relaxed) {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
+            }
+            if self.idle_out() {
+                return Ok(false);
+            }
+            match self.reader.fill_buf() {
+                Ok(b) => return Ok(!b.is_empty()),
+                Err(e) if is_timeout(&e) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
-    Ok(())
 }
 
-fn control(
-    mut reader: BufReader<TcpStream>,
-    mut writer: TcpStream,
-    shared: &Shared,
-) -> io::Result<()> {
+fn control(mut c: Served<'_>) -> io::Result<()> {
+    let shared = c.shared;
     let id = shared.next_test.fetch_add(1, Ordering::Relaxed) + 1;
-    let test = Arc::new(Test::default());
+    let test = Arc::new(Test::new(shared.epoch));
     shared.tests.lock().insert(id, Arc::clone(&test));
     let result = (|| {
-        write_all(&mut writer, format!("OK {id}\n").as_bytes(), shared)?;
-        while let Some(cmd) = read_line(&mut reader, &shared.stop, None)? {
+        c.write(format!("OK {id}\n").as_bytes())?;
+        loop {
+            // Idle means no command and no data of the test: a control connection waits
+            // through the test's warm-up and duration while its streams carry the bytes.
+            let (conn, data) = (Arc::clone(&c.activity), Arc::clone(&test.activity));
+            let cmd = read_line_until(&mut c.reader, &shared.stop, &|| {
+                conn.follow(&data);
+                conn.idle() > shared.limits.idle
+            })?;
+            let Some(cmd) = cmd else {
+                return Ok(());
+            };
             let reply = match cmd.as_str() {
                 "MARK" => {
                     *test.mark.lock() = Some((test.bytes.load(Ordering::SeqCst), Instant::now()));
@@ -279,18 +381,24 @@ fn control(
                 }
                 _ => "ERR unknown command".to_owned(),
             };
-            write_all(&mut writer, format!("{reply}\n").as_bytes(), shared)?;
+            c.write(format!("{reply}\n").as_bytes())?;
         }
-        Ok(())
     })();
     shared.tests.lock().remove(&id);
     result
 }
 
-fn sink(mut reader: BufReader<TcpStream>, test: &Test, shared: &Shared) -> io::Result<()> {
+fn sink(c: Served<'_>, test: &Test) -> io::Result<()> {
+    let Served {
+        shared,
+        mut reader,
+        activity,
+        ..
+    } = c;
     let buffered = reader.buffer().len();
     test.bytes.fetch_add(buffered as u64, Ordering::SeqCst);
     reader.consume(buffered);
+    test.activity.touch();
     let mut stream = reader.into_inner();
     let mut buf = vec![0u8; SINK_BUF];
     while !shared.stop.load(Ordering::Relaxed) {
@@ -298,47 +406,59 @@ fn sink(mut reader: BufReader<TcpStream>, test: &Test, shared: &Shared) -> io::R
             Ok(0) => return Ok(()),
             Ok(n) => {
                 test.bytes.fetch_add(n as u64, Ordering::SeqCst);
+                test.activity.touch();
             }
-            Err(e) if is_timeout(&e) => {}
+            Err(e) if is_timeout(&e) => {
+                if activity.idle() > shared.limits.idle {
+                    return Ok(());
+                }
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(())
 }
 
-fn echo(
-    mut reader: BufReader<TcpStream>,
-    mut writer: TcpStream,
-    size: usize,
-    shared: &Shared,
-) -> io::Result<()> {
+fn echo(mut c: Served<'_>, size: usize) -> io::Result<()> {
     let mut msg = vec![0u8; size];
-    while read_full(&mut reader, &mut msg, &shared.stop, None)? {
-        write_all(&mut writer, &msg, shared)?;
+    loop {
+        let (shared, activity) = (c.shared, Arc::clone(&c.activity));
+        let more = read_full_until(&mut c.reader, &mut msg, &shared.stop, &|| {
+            activity.idle() > shared.limits.idle
+        })?;
+        if !more {
+            return Ok(());
+        }
+        c.write(&msg)?;
     }
-    Ok(())
 }
 
-fn http(
-    mut reader: BufReader<TcpStream>,
-    mut writer: TcpStream,
-    first: String,
-    shared: &Shared,
-) -> io::Result<()> {
+/// The HTTP responder. Between requests a connection may idle for the idle limit; once a
+/// request starts, its whole head must arrive within the first-line limit (a client
+/// trickling one byte at a time cannot hold the connection).
+fn http(mut c: Served<'_>, first: String, head_by: Instant) -> io::Result<()> {
+    let shared = c.shared;
     let mut request_line = Some(first);
+    let mut head_by = head_by;
     loop {
         let line = match request_line.take() {
             Some(l) => l,
-            None => match read_line(&mut reader, &shared.stop, None)? {
-                Some(l) if l.is_empty() => continue,
-                Some(l) => l,
-                None => return Ok(()),
-            },
+            None => {
+                if !c.wait_for_data()? {
+                    return Ok(());
+                }
+                head_by = Instant::now() + shared.limits.first_line;
+                match read_line(&mut c.reader, &shared.stop, Some(head_by))? {
+                    Some(l) if l.is_empty() => continue,
+                    Some(l) => l,
+                    None => return Ok(()),
+                }
+            }
         };
         let http10 = line.ends_with("HTTP/1.0");
         let mut close = http10;
         let mut body_len = 0usize;
-        while let Some(h) = read_line(&mut reader, &shared.stop, None)? {
+        while let Some(h) = read_line(&mut c.reader, &shared.stop, Some(head_by))? {
             if h.is_empty() {
                 break;
             }
@@ -352,7 +472,11 @@ fn http(
             }
         }
         let mut body = vec![0u8; body_len.min(MAX_ECHO)];
-        if !read_full(&mut reader, &mut body, &shared.stop, None)? && body_len > 0 {
+        let activity = Arc::clone(&c.activity);
+        let got = read_full_until(&mut c.reader, &mut body, &shared.stop, &|| {
+            activity.idle() > shared.limits.idle
+        })?;
+        if !got && body_len > 0 {
             return Ok(());
         }
         let head = format!(
@@ -360,7 +484,7 @@ fn http(
             HTTP_BODY.len(),
             if close { "close" } else { "keep-alive" }
         );
-        write_all(&mut writer, head.as_bytes(), shared)?;
+        c.write(head.as_bytes())?;
         if close {
             return Ok(());
         }
@@ -368,7 +492,7 @@ fn http(
 }
 
 fn udp_loop(sock: UdpSocket, shared: Arc<Shared>) {
-    let epoch = shared.epoch.unwrap_or_else(Instant::now);
+    let epoch = shared.epoch;
     let mut buf = vec![0u8; 65_536];
     while !shared.stop.load(Ordering::Relaxed) {
         let n = match sock.recv_from(&mut buf) {
@@ -382,6 +506,7 @@ fn udp_loop(sock: UdpSocket, shared: Arc<Shared>) {
         let Some(test) = shared.tests.lock().get(&h.test).cloned() else {
             continue;
         };
+        test.activity.touch();
         let mut u = test.udp.lock();
         u.received += 1;
         u.bytes += n as u64;

@@ -75,12 +75,22 @@ pub fn read_line<R: BufRead>(
     stop: &AtomicBool,
     deadline: Option<Instant>,
 ) -> io::Result<Option<String>> {
+    read_line_until(r, stop, &|| deadline.is_some_and(|d| Instant::now() > d))
+}
+
+/// [`read_line`] that gives up when `expired()` says so, asked between reads (at least
+/// every socket timeout): for deadlines that move, such as an idle timeout.
+pub fn read_line_until<R: BufRead>(
+    r: &mut R,
+    stop: &AtomicBool,
+    expired: &dyn Fn() -> bool,
+) -> io::Result<Option<String>> {
     let mut line = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
         }
-        if deadline.is_some_and(|d| Instant::now() > d) {
+        if expired() {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "no complete line in time",
@@ -126,12 +136,24 @@ pub fn read_full<R: Read>(
     stop: &AtomicBool,
     deadline: Option<Instant>,
 ) -> io::Result<bool> {
+    read_full_until(r, buf, stop, &|| {
+        deadline.is_some_and(|d| Instant::now() > d)
+    })
+}
+
+/// [`read_full`] that gives up when `expired()` says so, asked between reads.
+pub fn read_full_until<R: Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    stop: &AtomicBool,
+    expired: &dyn Fn() -> bool,
+) -> io::Result<bool> {
     let mut filled = 0;
     while filled < buf.len() {
         if stop.load(Ordering::Relaxed) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
         }
-        if deadline.is_some_and(|d| Instant::now() > d) {
+        if expired() {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
         }
         match r.read(&mut buf[filled..]) {

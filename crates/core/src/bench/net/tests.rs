@@ -132,21 +132,28 @@ fn stopping_the_peer_closes_its_port_and_joins_its_threads() {
 
 #[test]
 fn unreachable_peer_and_url_fail_fast_naming_host_and_port() {
-    let free = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap(); // closed again
+    // Something listens on loopback but never answers the handshake (the kernel accepts
+    // into the backlog): an error naming host and port within the connect timeout.
+    let mute = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mute.local_addr().unwrap().port();
     let o = NetworkOptions::parse(
-        &json!({ "host": "127.0.0.1", "port": free.port(), "mode": "tcp", "connectTimeout": 500 }),
+        &json!({ "host": "127.0.0.1", "port": port, "mode": "tcp", "connectTimeout": 500 }),
     )
     .unwrap();
     let t = Instant::now();
     let e = preflight(&o).unwrap_err().to_string();
-    assert!(t.elapsed() < Duration::from_millis(700));
     assert!(
-        e.contains(&format!("host 127.0.0.1, port {}", free.port())),
-        "{e}"
+        t.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
     );
+    assert!(e.contains(&format!("host 127.0.0.1, port {port}")), "{e}");
+    assert!(e.contains("did not answer the handshake"), "{e}");
+    drop(mute);
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed again
     let url = format!("http://127.0.0.1:{}/x", free.port());
     let o = NetworkOptions::parse(&json!({ "url": url, "mode": "http" })).unwrap();
     let e = preflight(&o).unwrap_err().to_string();
@@ -156,6 +163,64 @@ fn unreachable_peer_and_url_fail_fast_naming_host_and_port() {
     );
     let e = NetworkOptions::parse(&json!({ "url": "::nope" })).unwrap_err();
     assert_eq!(e.js_kind(), "TypeError");
+}
+
+#[test]
+fn an_explicit_loopback_host_with_no_peer_gets_the_builtin_one() {
+    // The input: `{ mode: 'tcp', host: '127.0.0.1' }` with nothing on the port.
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed again
+    let o = NetworkOptions::parse(
+        &json!({ "host": "127.0.0.1", "port": free.port(), "mode": "tcp_rr" }),
+    )
+    .unwrap();
+    let p = preflight(&o).unwrap();
+    let peer = p.peer.unwrap();
+    assert!(matches!(peer, PeerTarget::Builtin(_)), "{peer:?}");
+    assert_eq!(peer.addr().ip().to_string(), "127.0.0.1");
+    client::hello(peer.addr(), "built-in", Duration::from_secs(1)).unwrap();
+    // A running peer on loopback is used as the remote one it is.
+    let running = loopback_peer();
+    let o = NetworkOptions::parse(
+        &json!({ "host": "127.0.0.1", "port": running.local_addr().port(), "mode": "tcp_rr" }),
+    )
+    .unwrap();
+    let p = preflight(&o).unwrap();
+    assert!(matches!(p.peer, Some(PeerTarget::Remote { .. })));
+    // Something else on a loopback port is an error, not silently replaced.
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    let speaker = std::thread::spawn(move || {
+        let (mut c, _) = other.accept().unwrap();
+        std::io::Write::write_all(&mut c, b"SSH-2.0-OpenSSH\n").unwrap();
+    });
+    let o = NetworkOptions::parse(&json!({ "host": "127.0.0.1", "port": port, "mode": "tcp" }))
+        .unwrap();
+    let e = preflight(&o).unwrap_err().to_string();
+    assert!(
+        e.contains("not a novacron-perf peer") && e.contains("npx novacron-perf peer"),
+        "{e}"
+    );
+    speaker.join().unwrap();
+}
+
+#[test]
+fn only_a_refused_loopback_address_falls_back_to_the_builtin_peer() {
+    let refused = || client::HelloError::Connect(std::io::ErrorKind::ConnectionRefused.into());
+    let at = |a: &str| a.parse::<SocketAddr>().unwrap();
+    assert!(builtin_stands_in(&at("127.0.0.1:5301"), &refused()));
+    assert!(builtin_stands_in(&at("127.3.0.9:5301"), &refused()));
+    assert!(builtin_stands_in(&at("[::1]:5301"), &refused()));
+    // Another host needs its running peer: the error as before.
+    assert!(!builtin_stands_in(&at("192.0.2.10:5301"), &refused()));
+    assert!(!builtin_stands_in(&at("[2001:db8::1]:5301"), &refused()));
+    // On loopback, a port that does not answer (rather than refuses) is not "no peer".
+    let timed_out = client::HelloError::Connect(std::io::ErrorKind::TimedOut.into());
+    assert!(!builtin_stands_in(&at("127.0.0.1:5301"), &timed_out));
+    let not_peer = client::HelloError::NotAPeer("HTTP/1.1 400".into());
+    assert!(!builtin_stands_in(&at("127.0.0.1:5301"), &not_peer));
 }
 
 #[test]
@@ -185,5 +250,160 @@ fn open_loop_rate_is_kept_against_the_peer_http_responder() {
         closed.requests_per_second()
     );
     let _: SocketAddr = req.addr;
+    peer.stop();
+}
+
+/// Reads from `s` until the peer closes it (EOF or reset); false if it is still open
+/// after `within`.
+fn closed_by_peer(s: &mut TcpStream, within: Duration) -> bool {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let end = Instant::now() + within;
+    let mut buf = [0u8; 256];
+    while Instant::now() < end {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if protocol::is_timeout(&e) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+/// Opens a connection and sends `first` (nothing when empty).
+fn open_with(addr: SocketAddr, first: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut s, first).unwrap();
+    s
+}
+
+fn small_limits(idle_ms: u64) -> conns::PeerLimits {
+    conns::PeerLimits {
+        max_connections: 4,
+        first_line: Duration::from_millis(300),
+        idle: Duration::from_millis(idle_ms),
+        evict_after: Duration::from_millis(100),
+    }
+}
+
+#[test]
+fn idle_connections_are_closed_after_each_protocol_step() {
+    let peer = Peer::start_with("127.0.0.1:0".parse().unwrap(), small_limits(300)).unwrap();
+    let addr = peer.local_addr();
+    let mut idle = [
+        open_with(addr, b""),                                  // no first line
+        open_with(addr, b"NCP1 CONTROL\n"),                    // a test that never goes on
+        open_with(addr, b"NCP1 ECHO 8\nabc"),                  // half a message
+        open_with(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), // keep-alive, then nothing
+    ];
+    let t = Instant::now();
+    for (i, s) in idle.iter_mut().enumerate() {
+        assert!(
+            closed_by_peer(s, Duration::from_secs(2)),
+            "connection {i} still open"
+        );
+    }
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    // A client trickling an HTTP head (a byte every 100 ms, never idle 300 ms) is closed
+    // by the head deadline.
+    let mut slow = open_with(addr, b"GET / HTTP/1.1\r\n");
+    let t = Instant::now();
+    let mut closed = false;
+    while t.elapsed() < Duration::from_secs(2) && !closed {
+        let _ = std::io::Write::write_all(&mut slow, b"X");
+        closed = closed_by_peer(&mut slow, Duration::from_millis(100));
+    }
+    assert!(closed, "a trickled head held the connection");
+    assert!(
+        t.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(peer.connections(), 0);
+    // A control connection whose test carries data is not idle: a TCP test with 600 ms
+    // between MARK and END runs through against the 300 ms idle limit.
+    let ctl = RunControl::new(None);
+    let t = tcp::run(
+        addr,
+        1,
+        Duration::from_millis(100),
+        Duration::from_millis(600),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    assert!(t.receiver_bytes > 0);
+    peer.stop();
+}
+
+#[test]
+fn idle_clients_at_the_cap_make_room_for_a_new_one() {
+    let peer = Peer::start_with("127.0.0.1:0".parse().unwrap(), small_limits(60_000)).unwrap();
+    let addr = peer.local_addr();
+    let _held: Vec<TcpStream> = (0..6).map(|_| open_with(addr, b"NCP1 CONTROL\n")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(peer.connections(), 4);
+    // Every slot is held by an idle control connection: the idlest makes room.
+    client::hello(addr, "peer", Duration::from_secs(2)).unwrap();
+    let mut c = client::ControlConn::open(addr, Duration::from_secs(2)).unwrap();
+    assert!(c.test > 0);
+    c.exchange("MARK").unwrap();
+    assert!(peer.connections() <= 4);
+    peer.stop();
+}
+
+/// Raises the soft descriptor limit towards `want`; the limit reached.
+fn raise_fd_limit(want: u64) -> u64 {
+    // SAFETY: getrlimit/setrlimit on a struct we own.
+    unsafe {
+        let mut l: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) != 0 {
+            return 0;
+        }
+        if l.rlim_cur < want {
+            l.rlim_cur = want.min(l.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
+        l.rlim_cur
+    }
+}
+
+#[test]
+fn five_hundred_twenty_idle_control_connections_do_not_lock_a_new_client_out() {
+    // The input, with the default limits: 520 idle `CONTROL` connections.
+    // Each costs 4 descriptors here (the client's, the peer's socket and its two handles).
+    let have = raise_fd_limit(4096);
+    if have < 2400 {
+        eprintln!("skipped: needs ~2400 file descriptors, RLIMIT_NOFILE allows {have}");
+        return;
+    }
+    let peer = loopback_peer();
+    let addr = peer.local_addr();
+    let _held: Vec<TcpStream> = (0..520)
+        .map(|_| open_with(addr, b"NCP1 CONTROL\n"))
+        .collect();
+    std::thread::sleep(conns::PeerLimits::default().evict_after + Duration::from_millis(200));
+    assert!(peer.connections() <= 512, "{}", peer.connections());
+    let t = Instant::now();
+    client::hello(addr, "peer", Duration::from_secs(2)).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let ctl = RunControl::new(None);
+    let r = rr::run(
+        addr,
+        1,
+        Duration::ZERO,
+        Duration::from_millis(100),
+        Duration::from_secs(2),
+        &ctl,
+    )
+    .unwrap();
+    assert!(r.transactions() > 10);
     peer.stop();
 }

@@ -230,6 +230,9 @@ fn the_report_keeps_the_contract_shape() {
             "targetRate",
             "achievedRate",
             "scheduled",
+            "completed",
+            "missed",
+            "timedOut",
             "rateNotAchieved",
             "scheduleLag",
         ]
@@ -243,6 +246,7 @@ fn the_report_keeps_the_contract_shape() {
             "connect",
             "read",
             "write",
+            "reset",
             "timeout",
             "status4xx",
             "status5xx",
