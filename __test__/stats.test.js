@@ -144,13 +144,13 @@ test('a thrown undefined is reported as such, and rejects with an Error that say
   const b = new SystemBenchmark({ warmup: 0 });
   let i = 0;
   const s = await b.measureLatency(() => {
-    if (i++ === 0) throw undefined; // eslint-disable-line no-throw-literal
+    if (i++ === 0) throw undefined;
   }, 4);
   assert.equal(s.errors, 1);
   assert.equal(s.firstError, 'undefined', 'before: null');
   await assert.rejects(b.measureLatency(() => Promise.reject(undefined), 3), (e) => e instanceof Error && /operation threw undefined/.test(e.message) && e.cause === undefined);
   const str = await b.measureLatency(() => {
-    if (i++ % 2) throw 'plain string'; // eslint-disable-line no-throw-literal
+    if (i++ % 2) throw 'plain string';
   }, 4);
   assert.equal(str.firstError, 'plain string');
 });
