@@ -174,8 +174,15 @@ test('measureThroughput whose every call fails rejects with the first error; war
 });
 
 test('measureThroughput counts operations over the measured window only', async () => {
-  const b = new SystemBenchmark({ warmupTime: 50 });
-  const t = await b.measureThroughput(() => spin(1), 300);
+  // On the fake clock (1 ms per operation), so the counts are exact on a loaded machine.
+  const { b, advance } = fakeTimed({ warmupTime: 50 });
+  let calls = 0;
+  const t = await b.measureThroughput(() => {
+    calls++;
+    advance(1);
+  }, 300);
+  assert.equal(calls, 350, '50 warm-up + 300 measured');
+  assert.equal(t.totalOperations, 300);
   assert.ok(t.totalTime >= 300 && t.totalTime < 320, `window ${t.totalTime}`);
   assert.equal(t.operations.length, t.totalOperations);
   const expected = t.totalOperations / (t.totalTime / 1000);

@@ -6,7 +6,7 @@
  * the timer never fires. The framework therefore ties a {@link RunDeadline} to the signal
  * it gives the benchmark, and every measurement loop compares its own clock with it each
  * iteration. And an operation whose promise never settles would hold the loop forever, so
- * the promise in flight is raced against the signal.
+ * the loop in flight is raced against the signal.
  */
 
 /** Deadlines by the signal they belong to: any loop holding the signal finds its deadline. */
@@ -98,6 +98,19 @@ class LoopGuard {
       else this.signal.addEventListener('abort', this.onAbort, { once: true });
     }
     return Promise.race([promise, this.aborted]);
+  }
+
+  /**
+   * Runs `loop()` and settles with it, or rejects with the abort reason as soon as the
+   * signal aborts while a call is in flight (one race per measurement, none per call, so
+   * an async operation's timing carries no extra promise hops).
+   */
+  async run(loop) {
+    try {
+      return await this.race(loop());
+    } finally {
+      this.release();
+    }
   }
 
   /** Removes the abort listener (a benchmark may measure many times on one signal). */
