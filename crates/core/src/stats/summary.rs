@@ -42,9 +42,10 @@ pub struct Summary {
     pub p99: f64,
     /// Nearest-rank 99.9th percentile.
     pub p999: f64,
-    /// 95 % confidence interval of the mean; `None` for one sample.
+    /// 95 % confidence interval of the mean; `None` for one sample or no spread at all.
     pub ci95: Option<ConfidenceInterval>,
-    /// Relative margin of error of the mean, % (half the CI width over the mean).
+    /// Relative margin of error of the mean, % (half the CI width over the mean); `None`
+    /// without an interval or for a zero mean.
     pub rme: Option<f64>,
     /// Tukey outliers (counted, not removed).
     pub outliers: Outliers,
