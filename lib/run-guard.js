@@ -71,7 +71,6 @@ class LoopGuard {
     this.signal = signal;
     this.deadline = deadlineOf(signal);
     this.stopAt = this.deadline ? clock() + BigInt(Math.max(0, Math.floor(this.deadline.remainingMs() * 1e6))) : null;
-    this.aborted = null;
     this.onAbort = null;
   }
 
@@ -86,28 +85,22 @@ class LoopGuard {
     this.check();
   }
 
-  /** `promise`, or a rejection with the abort reason as soon as the signal aborts. */
-  race(promise) {
-    if (!this.signal) return promise;
-    if (!this.aborted) {
-      this.aborted = new Promise((_, reject) => {
-        this.onAbort = () => reject(abortReason(this.signal));
-      });
-      this.aborted.catch(() => {}); // raced each time it matters; never unhandled
-      if (this.signal.aborted) this.onAbort();
-      else this.signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    return Promise.race([promise, this.aborted]);
-  }
-
   /**
    * Runs `loop()` and settles with it, or rejects with the abort reason as soon as the
-   * signal aborts while a call is in flight (one race per measurement, none per call, so
-   * an async operation's timing carries no extra promise hops).
+   * signal aborts while a call is in flight. One race per measurement, none per call, so an
+   * async operation's timing carries no extra promise hops; an abandoned loop that wakes
+   * up later stops at its next check, its rejection handled by the race.
    */
   async run(loop) {
+    const work = loop();
+    if (!this.signal) return work;
+    const aborted = new Promise((_, reject) => {
+      this.onAbort = () => reject(abortReason(this.signal));
+    });
+    if (this.signal.aborted) this.onAbort();
+    else this.signal.addEventListener('abort', this.onAbort, { once: true });
     try {
-      return await this.race(loop());
+      return await Promise.race([work, aborted]);
     } finally {
       this.release();
     }
