@@ -2,7 +2,10 @@
 // epoch milliseconds, sizes bytes, unless a field says otherwise.
 import { EventEmitter } from 'node:events';
 
-/** 95 % confidence interval of the mean. */
+/**
+ * 95 % confidence interval of the mean: Student's t below 30 samples and above 10 000, an
+ * expanded percentile bootstrap between (none for one sample or no spread).
+ */
 export interface ConfidenceInterval { level: number; low: number; high: number; method: 'bootstrap' | 'student-t' }
 
 /** Tukey outlier counts (reported, never removed). */
@@ -29,7 +32,18 @@ export interface LatencyStats {
   stddev: number | null; median: number; mad: number; p90: number; p999: number;
   ci95: ConfidenceInterval | null; rme: number | null; outliers: Outliers;
   histogram: Summary['histogram']; warnings: Summary['warnings'];
-  warmup: number; errors: number; failureRate: number; firstError: string | null; timerResolutionNs: number;
+  /** Warm-up iterations (samples) run before measuring. */
+  warmup: number;
+  /** Failed measured calls, and failed warm-up calls (counted apart, never fatal). */
+  errors: number; warmupErrors: number;
+  /** Failed measured calls over measured calls. */
+  failureRate: number;
+  /** The first failure (warm-up included) as text, `'undefined'` for a thrown undefined; null when none. */
+  firstError: string | null;
+  /** Calls timed per sample; the figures are per call. */
+  batch: number;
+  /** Smallest step of the clock, ns; a median within 10 of them warns `timerSaturated`. */
+  timerResolutionNs: number;
 }
 
 /** `measureThroughput` result. */
@@ -37,7 +51,12 @@ export interface ThroughputStats {
   operationsPerSecond: number; totalOperations: number; totalTime: number; avgOperationTime: number | null;
   /** Per-operation records, at most 100 000 (`truncated` says when more ran). */
   operations: Array<{ duration: number; timestamp: number }>;
-  truncated: boolean; latency: Summary | null; errors: number; failureRate: number; warmupTime: number;
+  truncated: boolean; latency: Summary | null;
+  /** Failed measured calls, and failed warm-up calls (counted apart, never fatal). */
+  errors: number; warmupErrors: number; failureRate: number;
+  /** The first failure (warm-up included) as text; null when none. */
+  firstError: string | null;
+  warmupTime: number;
 }
 
 /** Options every benchmark understands. */
@@ -53,6 +72,8 @@ export interface BenchmarkOptions {
   warmup?: number;
   /** Warm-up time for measureThroughput, ms (default 10 % of the duration, ≤ 1000). */
   warmupTime?: number;
+  /** Calls measureLatency times per sample (default 1): for operations near the clock's resolution. */
+  batch?: number;
   [key: string]: unknown;
 }
 
@@ -64,7 +85,13 @@ export class SystemBenchmark extends EventEmitter {
   /** Aborted when the run times out; long loops should stop on it. */
   signal: AbortSignal | null;
   warmupIterations(iterations: number): number;
-  measureLatency(operation: () => unknown, iterations?: number): Promise<LatencyStats>;
+  /** The measurement clock, ns (`process.hrtime.bigint()`); a subclass may replace it. */
+  now(): bigint;
+  /**
+   * Rejects only when every measured call failed (with the first error); stops on
+   * `signal` and on the framework's `benchmarkTimeout`, even for a synchronous operation.
+   */
+  measureLatency(operation: () => unknown, iterations?: number, options?: { batch?: number }): Promise<LatencyStats>;
   measureThroughput(operation: () => unknown, duration?: number): Promise<ThroughputStats>;
   run?(): Promise<unknown>;
 }

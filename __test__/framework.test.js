@@ -111,6 +111,67 @@ test('timeout aborts the benchmark, waits for its cleanup and frees the name', a
   assert.equal(fw.native.activeRuns().length, 0);
 });
 
+test('benchmarkTimeout stops synchronous operations in measureThroughput and measureLatency', async (t) => {
+  const fw = framework(t);
+  const runs = {
+    throughput: (b) => b.measureThroughput(() => spin(1), 10_000),
+    latency: (b) => b.measureLatency(() => spin(1), 100_000),
+    // run() swallowing the abort does not turn a timed-out run into a success.
+    swallowed: async (b) => {
+      try {
+        await b.measureThroughput(() => spin(1), 10_000);
+      } catch {
+        return { success: true };
+      }
+    },
+  };
+  for (const [name, body] of Object.entries(runs)) {
+    fw.registerBenchmark(name, class extends SystemBenchmark {
+      async run() {
+        return body(this);
+      }
+    });
+    const t0 = Date.now();
+    // Before: resolved after the whole 10 s window (the timer cannot fire in a sync loop).
+    await assert.rejects(fw.runBenchmark(name, { benchmarkTimeout: 300 }), { message: `Benchmark timeout: '${name}' exceeded benchmarkTimeout of 300 ms` });
+    const took = Date.now() - t0;
+    assert.ok(took < 2000, `${name}: rejected after ${took} ms`);
+  }
+  assert.equal(fw.activeTests.size, 0);
+});
+
+test('an operation that never settles does not hold a timed-out run for cleanupTimeout', async (t) => {
+  const fw = framework(t); // cleanupTimeout: the default 30 s
+  for (const measure of ['measureLatency', 'measureThroughput']) {
+    fw.registerBenchmark('stuck', class extends SystemBenchmark {
+      async run() {
+        await this[measure](() => new Promise(() => {}), 10);
+      }
+    });
+    const t0 = Date.now();
+    await assert.rejects(fw.runBenchmark('stuck', { benchmarkTimeout: 100, warmup: 0, warmupTime: 0 }), /Benchmark timeout: 'stuck'/);
+    assert.ok(Date.now() - t0 < 2000, `${measure}: ${Date.now() - t0} ms`);
+  }
+  assert.equal(fw.activeTests.size, 0);
+});
+
+test('an aborted run says so in its last progress event', async (t) => {
+  const fw = framework(t);
+  const progress = [];
+  fw.on('benchmark:progress', (p) => progress.push(p));
+  await assert.rejects(
+    fw.runBenchmark('network_storage', { benchmarkTimeout: 400, storage: { fileSize: 8 << 20, duration: 20_000, rampTime: 50, directory: tempDir(t) } }),
+    /Benchmark timeout/,
+  );
+  const end = Date.now() + 3000;
+  while (!progress.some((p) => p.phase === 'aborted') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const last = progress[progress.length - 1];
+  // Before: a final `done` at 100 %.
+  assert.equal(last.phase, 'aborted', JSON.stringify(progress.slice(-3)));
+  assert.ok(last.percent < 100, `percent ${last.percent}`);
+  assert.ok(!progress.some((p) => p.phase === 'done'));
+});
+
 test('already running, throwing benchmarks and reuse of the name', async (t) => {
   const fw = framework(t);
   let release;

@@ -1,7 +1,8 @@
 'use strict';
 // npm run bench:harness — per-iteration overhead of SystemBenchmark.measureLatency next to
-// tinybench, on a no-op and on a ~1 µs operation, in the same process; and the time
-// `require` of the addon adds, measured in fresh processes.
+// tinybench, on a no-op and on a ~1 µs operation, in the same process; what batching
+// changes for an operation shorter than the clock's step; and the time `require` of the
+// addon adds, measured in fresh processes.
 const { execFileSync } = require('node:child_process');
 const os = require('node:os');
 const { Bench } = require('tinybench');
@@ -67,6 +68,15 @@ async function main() {
     rows.push({ operation: label, 'bare ns/op': b.toFixed(1), 'novacron-perf overhead ns/iter': o.toFixed(1), 'tinybench overhead ns/iter': t.toFixed(1), 'ratio ours/tinybench': (o / t).toFixed(2) });
   }
   console.table(rows);
+
+  // A no-op is shorter than the clock's step: one call per sample reads the clock's cost
+  // (and warns timerSaturated); timing 1 000 calls per sample reads the call itself.
+  const sub = [];
+  for (const batch of [1, 1000]) {
+    const s = await new SystemBenchmark({ warmup: 100 }).measureLatency(noop, 10_000, { batch });
+    sub.push({ operation: 'no-op', batch, 'median ns/call': (s.median * 1e6).toFixed(2), 'clock step ns': s.timerResolutionNs, warnings: s.warnings.join(', ') || '-' });
+  }
+  console.table(sub);
 
   const loads = [];
   const baseline = [];

@@ -2,39 +2,17 @@
 /**
  * Benchmark bases (api-spec §4.2, §5.1). `measureLatency` and `measureThroughput` time the
  * JS operation in JS with `process.hrtime.bigint()` — never across the native boundary —
- * exclude warm-up, and hand the samples to the Rust `stats` module for the summary.
+ * exclude warm-up, and hand the samples to the Rust `stats` module for the summary. Their
+ * loops stop on the run's signal and deadline (./run-guard).
  */
 const { EventEmitter } = require('node:events');
 const native = require('./native');
 const check = require('./validate');
+const { LoopGuard } = require('./run-guard');
+const { hrtimeNs, measureTimerResolution, Failures, latencyLoop, throughputLoop } = require('./measure');
 
-/** Stop keeping per-operation records past this many (measurement rule T9). */
-const MAX_OPERATION_RECORDS = 100_000;
-/** Keep at most this many durations for the throughput latency summary (8 MB). */
-const MAX_DURATIONS = 1_000_000;
-
-let timerResolutionNs = null;
-/** Smallest non-zero step of `process.hrtime.bigint()` seen over a few hundred reads. */
-function measureTimerResolution() {
-  if (timerResolutionNs !== null) return timerResolutionNs;
-  let best = Infinity;
-  for (let i = 0; i < 200; i++) {
-    const a = process.hrtime.bigint();
-    let b = process.hrtime.bigint();
-    while (b === a) b = process.hrtime.bigint();
-    best = Math.min(best, Number(b - a));
-  }
-  timerResolutionNs = best;
-  return best;
-}
-
-function isThenable(x) {
-  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
-}
-
-function throwIfAborted(signal) {
-  if (signal && signal.aborted) throw signal.reason ?? new Error('Benchmark aborted');
-}
+/** Largest `batch` (calls timed per sample). */
+const MAX_BATCH = 1e9;
 
 /**
  * Base of every benchmark. Subclasses implement `async run()`. An EventEmitter, so that a
@@ -42,12 +20,14 @@ function throwIfAborted(signal) {
  */
 class SystemBenchmark extends EventEmitter {
   /**
-   * @param {object} [config] run options; `framework` and `signal` are set by the framework.
+   * @param {object} [config] run options (`batch`: calls timed per latency sample);
+   *   `framework` and `signal` are set by the framework.
    */
   constructor(config = {}) {
     super();
     check.plainObject('config', config);
     check.runOptions(config);
+    check.optionalNumber(config, 'batch', 'config.', { min: 1, max: MAX_BATCH, integer: true });
     this.config = config;
     this.framework = config.framework ?? null;
     /** Aborted when the framework's `benchmarkTimeout` expires; loops should check it. */
@@ -60,43 +40,42 @@ class SystemBenchmark extends EventEmitter {
     return Math.min(10, Math.max(1, Math.ceil(iterations / 10)));
   }
 
+  /** The measurement clock, ns (a subclass may replace it, e.g. with a fake clock in tests). */
+  now() {
+    return hrtimeNs();
+  }
+
+  /** The clock the loops read: `process.hrtime.bigint` itself unless `now` is replaced. */
+  clock() {
+    return this.now === SystemBenchmark.prototype.now ? hrtimeNs : () => this.now();
+  }
+
   /**
    * Runs `operation` (sync or async) `iterations` times in sequence, after warm-up, and
    * returns LatencyStats in ms: `{ min, max, avg, p50, p95, p99, samples, ... }` plus
    * stddev, median, mad, p90, p999, ci95, rme, outliers, histogram, warnings, warmup,
-   * errors, failureRate and timerResolutionNs. A throwing operation is counted in
-   * `errors` (and its time left out); if every iteration throws, the first error is thrown.
+   * errors, warmupErrors, failureRate, firstError, batch and timerResolutionNs.
+   *
+   * With `batch` k (`options.batch`, else `config.batch`, default 1) each of the
+   * `iterations` samples times k calls in a row and reports the time per call, for
+   * operations too short for the clock. A throwing call (warm-up included) is counted and
+   * its sample left out; only when every measured call failed does this reject, with the
+   * first error. The run's signal and deadline are checked at every sample.
    */
-  async measureLatency(operation, iterations = 100) {
+  async measureLatency(operation, iterations = 100, options = {}) {
     check.func('operation', operation);
     check.number('iterations', iterations, { min: 1, integer: true });
-    const signal = this.signal;
+    check.plainObject('options', options);
+    const batch = options.batch ?? this.config.batch ?? 1;
+    check.number(options.batch !== undefined ? 'options.batch' : 'config.batch', batch, { min: 1, max: MAX_BATCH, integer: true });
+    const clock = this.clock();
+    const guard = new LoopGuard(this.signal, clock);
+    const failures = new Failures();
     const warmup = this.warmupIterations(iterations);
-    for (let i = 0; i < warmup; i++) {
-      throwIfAborted(signal);
-      const r = operation();
-      if (isThenable(r)) await r;
-    }
-    const samples = new Float64Array(iterations);
-    let n = 0;
-    let errors = 0;
-    let firstError = null;
-    for (let i = 0; i < iterations; i++) {
-      throwIfAborted(signal);
-      const t0 = process.hrtime.bigint();
-      try {
-        const r = operation();
-        if (isThenable(r)) await r;
-      } catch (err) {
-        errors++;
-        firstError ??= err;
-        continue;
-      }
-      samples[n++] = Number(process.hrtime.bigint() - t0) / 1e6;
-    }
-    throwIfAborted(signal);
-    if (n === 0) throw firstError;
-    const s = native.summarize(samples.subarray(0, n));
+    const { samples, n, calls } = await guard.run(() => latencyLoop(operation, { clock, guard, failures, warmup, iterations, batch }));
+    if (n === 0) throw failures.toThrow();
+    const resolutionNs = measureTimerResolution();
+    const s = native.summarize(samples.subarray(0, n), resolutionNs / 1e6 / batch);
     return {
       min: s.min,
       max: s.max,
@@ -116,10 +95,12 @@ class SystemBenchmark extends EventEmitter {
       histogram: s.histogram,
       warnings: s.warnings,
       warmup,
-      errors,
-      failureRate: errors / iterations,
-      firstError: firstError ? String(firstError.message ?? firstError) : null,
-      timerResolutionNs: measureTimerResolution(),
+      errors: failures.measured,
+      warmupErrors: failures.warmup,
+      failureRate: failures.measured / calls,
+      firstError: failures.firstError,
+      batch,
+      timerResolutionNs: resolutionNs,
     };
   }
 
@@ -128,55 +109,20 @@ class SystemBenchmark extends EventEmitter {
    * else 10 % of the duration up to 1 s) and returns ThroughputStats:
    * `{ operationsPerSecond, totalOperations, totalTime, avgOperationTime, operations }`
    * plus `truncated` (operations capped at 100 000), `latency` (summary of the operation
-   * times), `errors`, `failureRate` and `warmupTime`.
+   * times), `errors`, `warmupErrors`, `failureRate`, `firstError` and `warmupTime`. A
+   * throwing call is counted wherever it happens; when every measured call failed this
+   * rejects with the first error. The run's signal and deadline are checked at every call.
    */
   async measureThroughput(operation, duration = 10000) {
     check.func('operation', operation);
     check.number('duration', duration, { min: 1 });
-    const signal = this.signal;
+    const clock = this.clock();
+    const guard = new LoopGuard(this.signal, clock);
+    const failures = new Failures();
     const warmupTime = this.config.warmupTime ?? Math.min(1000, duration / 10);
-    const warmupEnd = process.hrtime.bigint() + BigInt(Math.round(warmupTime * 1e6));
-    while (process.hrtime.bigint() < warmupEnd) {
-      throwIfAborted(signal);
-      const r = operation();
-      if (isThenable(r)) await r;
-    }
-    const operations = [];
-    let durations = new Float64Array(1024);
-    let kept = 0;
-    let completed = 0;
-    let errors = 0;
-    const start = process.hrtime.bigint();
-    const end = start + BigInt(Math.round(duration * 1e6));
-    let now = start;
-    while (now < end) {
-      throwIfAborted(signal);
-      const t0 = now;
-      let ok = true;
-      try {
-        const r = operation();
-        if (isThenable(r)) await r;
-      } catch {
-        ok = false;
-      }
-      now = process.hrtime.bigint();
-      if (!ok) {
-        errors++;
-        continue;
-      }
-      completed++;
-      const ms = Number(now - t0) / 1e6;
-      if (kept < MAX_DURATIONS) {
-        if (kept === durations.length) {
-          const bigger = new Float64Array(Math.min(durations.length * 2, MAX_DURATIONS));
-          bigger.set(durations);
-          durations = bigger;
-        }
-        durations[kept++] = ms;
-      }
-      if (operations.length < MAX_OPERATION_RECORDS) operations.push({ duration: ms, timestamp: Date.now() });
-    }
-    const totalTime = Number(now - start) / 1e6;
+    const { completed, totalTime, durations, kept, operations } = await guard.run(() => throughputLoop(operation, { clock, guard, failures, warmupTime, duration }));
+    if (completed === 0 && failures.measured > 0) throw failures.toThrow();
+    const attempted = completed + failures.measured;
     return {
       operationsPerSecond: completed / (totalTime / 1000),
       totalOperations: completed,
@@ -184,9 +130,11 @@ class SystemBenchmark extends EventEmitter {
       avgOperationTime: completed > 0 ? totalTime / completed : null,
       operations,
       truncated: completed > operations.length,
-      latency: kept > 0 ? native.summarize(durations.subarray(0, kept)) : null,
-      errors,
-      failureRate: completed + errors > 0 ? errors / (completed + errors) : 0,
+      latency: kept > 0 ? native.summarize(durations.subarray(0, kept), measureTimerResolution() / 1e6) : null,
+      errors: failures.measured,
+      warmupErrors: failures.warmup,
+      failureRate: attempted > 0 ? failures.measured / attempted : 0,
+      firstError: failures.firstError,
       warmupTime,
     };
   }

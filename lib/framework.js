@@ -14,6 +14,7 @@ const check = require('./validate');
 const { nearestRank } = require('./nearest-rank');
 const { builtinTable } = require('./builtin-benchmark');
 const { NetworkStorageBenchmark } = require('./network-storage');
+const { RunDeadline } = require('./run-guard');
 
 const DAY_MS = 86_400_000;
 /** Built-in benchmarks every framework has: the core registry's names, each with its JS class. */
@@ -174,19 +175,27 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     }
   }
 
-  /** Races `run()` against the timeout; on timeout aborts and waits for the cleanup. */
+  /**
+   * Races `run()` against the timeout; on timeout aborts and waits for the cleanup. The
+   * deadline is tied to the controller's signal, so the measurement loops end a run whose
+   * operation is synchronous (the timer cannot fire while it runs) and race an operation
+   * that never settles against the abort, instead of holding the run for `cleanupTimeout`.
+   */
   async runWithTimeout(benchmark, controller, name, timeoutMs) {
+    const deadline = new RunDeadline(controller, timeoutMs, () => new BenchmarkTimeoutError(name, timeoutMs));
     const work = Promise.resolve().then(() => benchmark.run());
     let timer;
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new BenchmarkTimeoutError(name, timeoutMs)), timeoutMs);
+      timer = setTimeout(() => reject(deadline.expire()), timeoutMs);
     });
     try {
-      return await Promise.race([work, timeout]);
+      const result = await Promise.race([work, timeout]);
+      if (deadline.expired) throw deadline.reason; // a loop hit the deadline and run() swallowed it
+      return result;
     } catch (err) {
-      if (err instanceof BenchmarkTimeoutError) {
-        controller.abort(err);
+      if (deadline.expired) {
         await settleWithin(work, this.config.cleanupTimeout);
+        throw deadline.reason; // whichever noticed it first, the run timed out
       }
       throw err;
     } finally {

@@ -8,8 +8,10 @@ use novacron_perf_core::stats;
 use crate::error::{to_value, IntoJs};
 
 /// Summarises samples (ms): n, mean, stddev, min, max, median, mad, p50/p90/p95/p99/p999,
-/// ci95, rme, outliers, histogram, warnings.
+/// ci95, rme, outliers, histogram, warnings. `tick` is the smallest step of the clock that
+/// timed them, in ms per sample (per call for batched samples), when known: a median
+/// within a few ticks is then flagged `timerSaturated`.
 #[napi]
-pub fn summarize(samples: Float64Array) -> napi::Result<serde_json::Value> {
-    to_value(&stats::summarize(&samples).js()?)
+pub fn summarize(samples: Float64Array, tick: Option<f64>) -> napi::Result<serde_json::Value> {
+    to_value(&stats::summarize_timed(&samples, tick).js()?)
 }

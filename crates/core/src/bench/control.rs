@@ -138,13 +138,34 @@ impl RunControl {
         self.bus.lock().take();
     }
 
-    /// Marks the run finished: the final 100 % event, and the ticker stops.
+    /// Marks the run finished and emits its final event, and the ticker stops: `done` at
+    /// 100 % — unless the run was cancelled, which ends `aborted` where it stopped.
     pub fn finish(&self) {
+        self.end(true);
+    }
+
+    /// Ends the run as its `result` says: [`Self::finish`] on success, otherwise a final
+    /// event `failed` (or `aborted` when cancelled) at the percent reached, never 100 %.
+    pub fn finish_with<T, E>(&self, result: &Result<T, E>) {
+        self.end(result.is_ok());
+    }
+
+    fn end(&self, ok: bool) {
+        let cancelled = self.is_cancelled();
         {
             let mut p = self.plan.lock();
-            p.done_ms = p.total_ms;
+            if ok && !cancelled {
+                p.done_ms = p.total_ms;
+                p.phase = "done".into();
+            } else {
+                // Freeze the percent at the work actually done, so it reads where the run
+                // stopped rather than running on with the clock or jumping to 100.
+                let in_phase =
+                    (p.phase_started.elapsed().as_secs_f64() * 1e3).min(p.phase_planned_ms);
+                p.done_ms = (p.done_ms + in_phase).min(p.total_ms);
+                p.phase = if cancelled { "aborted" } else { "failed" }.into();
+            }
             p.phase_planned_ms = 0.0;
-            p.phase = "done".into();
         }
         self.finished.store(true, Ordering::SeqCst);
         self.report();
@@ -216,6 +237,42 @@ mod tests {
         let err = ctl.check().unwrap_err().to_string();
         assert!(err.contains("aborted during b"), "{err}");
         ctl.finish();
-        assert_eq!(rx.recv().unwrap().payload["percent"], 100.0);
+        // An aborted run's last event says so, at the percent it reached (issue: it said
+        // `done` at 100 %).
+        let last = rx.recv().unwrap().payload;
+        assert_eq!(last["phase"], "aborted");
+        let percent = last["percent"].as_f64().unwrap();
+        assert!((50.0..100.0).contains(&percent), "{percent}");
+    }
+
+    #[test]
+    fn the_final_event_says_how_the_run_ended() {
+        let (bus, rx) = EventBus::new();
+        bus.set_interest(PROGRESS_EVENT, true);
+        let ok = RunControl::new(Some(bus.clone()));
+        ok.set_total(100.0);
+        ok.phase("a", 100.0);
+        ok.finish_with(&Ok::<(), ()>(()));
+        let _ = rx.recv().unwrap();
+        let last = rx.recv().unwrap().payload;
+        assert_eq!(
+            (last["phase"].as_str(), last["percent"].as_f64()),
+            (Some("done"), Some(100.0))
+        );
+
+        let failed = RunControl::new(Some(bus.clone()));
+        failed.set_total(1e9);
+        failed.phase("b", 1e9);
+        failed.finish_with(&Err::<(), _>("io error"));
+        let _ = rx.recv().unwrap();
+        let last = rx.recv().unwrap().payload;
+        assert_eq!(last["phase"], "failed");
+        assert!(last["percent"].as_f64().unwrap() < 1.0);
+
+        let aborted = RunControl::new(Some(bus));
+        aborted.set_total(1e9);
+        aborted.cancel();
+        aborted.finish_with(&Err::<(), _>("cancelled"));
+        assert_eq!(rx.recv().unwrap().payload["phase"], "aborted");
     }
 }

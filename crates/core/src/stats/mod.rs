@@ -2,7 +2,7 @@
 //! from the samples alone (the bootstrap uses a seed derived from the data).
 //!
 //! - [`summary`]: n, mean, σ, min, max, median, MAD, nearest-rank percentiles, warnings.
-//! - [`bootstrap`]: 95 % confidence interval of the mean.
+//! - [`bootstrap`]: 95 % confidence interval of the mean (Student's t or bootstrap by n).
 //! - [`outliers`]: Tukey fences (reported, never removed).
 //! - [`histogram`]: an HDR histogram (≤ 0.1 % relative error) for large or streaming sets.
 
@@ -14,7 +14,7 @@ pub mod summary;
 pub use bootstrap::ConfidenceInterval;
 pub use histogram::{Histogram, HistogramBucket};
 pub use outliers::Outliers;
-pub use summary::{summarize, Summary};
+pub use summary::{summarize, summarize_timed, Summary, SATURATION_TICKS};
 
 use thiserror::Error;
 

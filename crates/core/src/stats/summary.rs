@@ -42,26 +42,39 @@ pub struct Summary {
     pub p99: f64,
     /// Nearest-rank 99.9th percentile.
     pub p999: f64,
-    /// 95 % confidence interval of the mean; `None` for one sample.
+    /// 95 % confidence interval of the mean; `None` for one sample or no spread at all.
     pub ci95: Option<ConfidenceInterval>,
-    /// Relative margin of error of the mean, % (half the CI width over the mean).
+    /// Relative margin of error of the mean, % (half the CI width over the mean); `None`
+    /// without an interval or for a zero mean.
     pub rme: Option<f64>,
     /// Tukey outliers (counted, not removed).
     pub outliers: Outliers,
     /// Distribution as doubling buckets from 1 µs (values taken as ms).
     pub histogram: Vec<HistogramBucket>,
     /// Machine-readable warning codes: `coldStart` (the first sample is a high outlier),
-    /// `timerSaturated` (few distinct values or a zero MAD over many samples: the operation
-    /// is too short for the clock; batch it).
+    /// `timerSaturated` (the median is within [`SATURATION_TICKS`] ticks of the clock, or
+    /// many samples show few distinct values or a zero MAD: the operation is too short for
+    /// the clock; batch it).
     pub warnings: Vec<&'static str>,
 }
 
 /// The MAD scale factor that makes it a consistent estimator of σ for normal data.
 const MAD_TO_SIGMA: f64 = 1.4826;
 
+/// A median under this many clock ticks is flagged `timerSaturated`: each sample carries
+/// about one tick of reading cost and rounding, which is then over 10 % of what is measured.
+pub const SATURATION_TICKS: f64 = 10.0;
+
 /// Summarises `samples` (in their original order; the order matters only for the
-/// `coldStart` warning).
+/// `coldStart` warning), with no knowledge of the clock that timed them.
 pub fn summarize(samples: &[f64]) -> Result<Summary, StatsError> {
+    summarize_timed(samples, None)
+}
+
+/// Summarises `samples` timed by a clock whose smallest step is `tick` (in the samples'
+/// unit; for batched samples the step divided by the batch size), so that a median within
+/// a few ticks is flagged `timerSaturated` whatever the sample count.
+pub fn summarize_timed(samples: &[f64], tick: Option<f64>) -> Result<Summary, StatsError> {
     check(samples)?;
     let n = samples.len();
     let mut sorted = samples.to_vec();
@@ -94,7 +107,8 @@ pub fn summarize(samples: &[f64]) -> Result<Summary, StatsError> {
     if n >= 5 && samples[0] > outliers.mild_fences[1] && samples[0] > 2.0 * median {
         warnings.push("coldStart");
     }
-    if n > 100 && (mad == 0.0 || distinct_count(&sorted) < 10) {
+    let near_tick = tick.is_some_and(|t| t.is_finite() && t > 0.0 && median < SATURATION_TICKS * t);
+    if near_tick || (n > 100 && (mad == 0.0 || distinct_count(&sorted) < 10)) {
         warnings.push("timerSaturated");
     }
 
@@ -165,6 +179,25 @@ mod tests {
             .unwrap()
             .warnings
             .contains(&"timerSaturated"));
+    }
+
+    #[test]
+    fn a_median_within_a_few_ticks_is_saturated_at_any_sample_count() {
+        // A 0.5 ns no-op read as 30–50 ns by a clock of ~25 ns steps: 100 and 100 000
+        // samples of spread-out values warned nothing before.
+        for n in [3usize, 100, 100_000] {
+            let v: Vec<f64> = (0..n).map(|i| (30 + (i * 7) % 21) as f64 * 1e-6).collect();
+            let s = summarize_timed(&v, Some(25e-6)).unwrap();
+            assert!(s.warnings.contains(&"timerSaturated"), "n = {n}");
+        }
+        // A 1 µs operation is 40 ticks: no warning; nor without a known tick.
+        let v: Vec<f64> = (0..200).map(|i| (1000 + i % 37) as f64 * 1e-6).collect();
+        assert!(summarize_timed(&v, Some(25e-6))
+            .unwrap()
+            .warnings
+            .is_empty());
+        let few: Vec<f64> = (0..50).map(|i| (30 + i % 9) as f64 * 1e-6).collect();
+        assert!(summarize(&few).unwrap().warnings.is_empty());
     }
 
     #[test]

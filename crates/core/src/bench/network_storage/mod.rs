@@ -220,7 +220,7 @@ pub fn run(opts: &SuiteOptions, ctl: &Arc<RunControl>) -> BenchResult<NetworkSto
         };
         Ok(NetworkStorageReport::new(network_perf, storage_perf, mixed))
     });
-    ctl.finish();
+    ctl.finish_with(&out);
     out
 }
 
