@@ -10,7 +10,6 @@
 const { performance, PerformanceObserver } = require('node:perf_hooks');
 const native = require('./native');
 const check = require('./validate');
-const { nearestRank } = require('./nearest-rank');
 
 /**
  * Default period of the event-loop delay probe, ms. Each probe wakes the loop: on the
@@ -49,12 +48,13 @@ class LoopDelayProbe {
 
   /** `{ p50, p99, max }` ms of the runs since the previous call, or null when none ran. */
   drain() {
-    const d = this.delays.sort((a, b) => a - b);
+    const d = this.delays;
     this.delays = [];
     if (d.length === 0) return null;
     // Microseconds are the timer's real resolution here; more digits only cost storage.
     const us = (ms) => Math.round(ms * 1000) / 1000;
-    return { p50: us(nearestRank(d, 50)), p99: us(nearestRank(d, 99)), max: us(d[d.length - 1]) };
+    const [p50, p99, max] = native.nearestRankPercentiles(Float64Array.from(d), [50, 99, 100]);
+    return { p50: us(p50), p99: us(p99), max: us(max) };
   }
 }
 

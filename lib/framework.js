@@ -11,7 +11,6 @@ const { EventEmitter } = require('node:events');
 const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
-const { nearestRank } = require('./nearest-rank');
 const { builtinTable } = require('./builtin-benchmark');
 const { NetworkStorageBenchmark } = require('./network-storage');
 const { RunDeadline } = require('./run-guard');
@@ -372,7 +371,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
 
   /** Nearest-rank percentile: sorted[ceil(p/100 × n) − 1]. */
   calculatePercentile(values, p) {
-    return nearestRank([...values].sort((a, b) => a - b), p);
+    return native.nearestRankPercentiles(Float64Array.from(values), [p])[0] ?? undefined;
   }
 
   /** Splits `array` into chunks of `size`. */

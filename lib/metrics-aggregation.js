@@ -3,10 +3,10 @@
  * The collector's periodic aggregation objects (api-spec §9.2 `aggregateMetrics`): summaries
  * of the last ≤ 60 buffered samples per collector. Values that are null (no reading, or a
  * rate without a previous sample) are left out; a section with no valid value is null.
- * Percentiles are nearest-rank, as everywhere in the contract.
+ * Percentiles are nearest-rank, as everywhere in the contract, computed by the core.
  */
 
-const { nearestRank } = require('./nearest-rank');
+const native = require('./native');
 
 const WINDOW = 60;
 
@@ -18,16 +18,8 @@ function valid(values) {
 function describe(values) {
   const v = valid(values);
   if (v.length === 0) return null;
-  const sorted = [...v].sort((a, b) => a - b);
-  return {
-    avg: v.reduce((a, b) => a + b, 0) / v.length,
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
-    p50: nearestRank(sorted, 50),
-    p95: nearestRank(sorted, 95),
-    p99: nearestRank(sorted, 99),
-    latest: v[v.length - 1],
-  };
+  const [min, p50, p95, p99, max] = native.nearestRankPercentiles(Float64Array.from(v), [0, 50, 95, 99, 100]);
+  return { avg: v.reduce((a, b) => a + b, 0) / v.length, min, max, p50, p95, p99, latest: v[v.length - 1] };
 }
 
 function pick(stats, keys) {

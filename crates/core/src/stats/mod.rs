@@ -74,6 +74,20 @@ pub fn percentile_nearest_rank(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(0, n as isize - 1) as usize]
 }
 
+/// Nearest-rank percentiles (see [`percentile_nearest_rank`]) of unsorted `values`, one per
+/// entry of `ps` (0–100); non-finite values are left out, and with none left every entry is
+/// `None`. The one place the JS layer's percentiles (event-loop delay, aggregations,
+/// `calculatePercentile`) come from.
+pub fn nearest_rank_percentiles(values: &[f64], ps: &[f64]) -> Vec<Option<f64>> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    ps.iter()
+        .map(|&p| {
+            (!sorted.is_empty() && p.is_finite()).then(|| percentile_nearest_rank(&sorted, p))
+        })
+        .collect()
+}
+
 /// Median of an ascending-sorted slice: the mean of the two middle values for even n.
 pub fn median_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
@@ -99,6 +113,20 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nearest_rank_percentiles_of_unsorted_values_skip_non_finite_ones() {
+        let v = [5.0, f64::NAN, 1.0, 4.0, 2.0, 3.0, f64::INFINITY];
+        assert_eq!(
+            super::nearest_rank_percentiles(&v, &[50.0, 95.0, 0.0]),
+            vec![Some(3.0), Some(5.0), Some(1.0)]
+        );
+        assert_eq!(super::nearest_rank_percentiles(&[], &[50.0]), vec![None]);
+        assert_eq!(
+            super::nearest_rank_percentiles(&[1.0], &[f64::NAN]),
+            vec![None]
+        );
+    }
+
     use super::*;
 
     #[test]
