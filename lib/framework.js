@@ -7,7 +7,7 @@
  * metrics collector's machine readings: the system's collector once `attachCollector` is
  * called (NovaCronPerformanceSystem does), else a machine-only collector of its own.
  */
-const { EventEmitter } = require('node:events');
+const { SafeEventEmitter } = require('./safe-emitter');
 const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
@@ -31,7 +31,7 @@ class BenchmarkTimeoutError extends Error {
   }
 }
 
-class PerformanceBenchmarkingFramework extends EventEmitter {
+class PerformanceBenchmarkingFramework extends SafeEventEmitter {
   /**
    * @param {object} [config] `metricsRetention` (ms, 30 days), `samplingInterval` (ms,
    *   1000), `benchmarkTimeout` (ms, 300000), `maxConcurrency` (2 × CPUs), `profilesPath`

@@ -9,7 +9,7 @@
  * GC) to the `application` slot, stores it under the same timestamp, and emits
  * `metrics:collected` with the complete sample.
  */
-const { EventEmitter } = require('node:events');
+const { SafeEventEmitter } = require('./safe-emitter');
 const fs = require('node:fs/promises');
 const path = require('node:path');
 const native = require('./native');
@@ -24,7 +24,10 @@ const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metric
 const DEFAULT_METRICS_PORT = 9464;
 const MAX_TIMER_MS = check.MAX_TIMER_MS;
 
-class PerformanceMetricsCollector extends EventEmitter {
+/** Options that are booleans: `'false'` or `0` is a TypeError, not a silent true. */
+const BOOLEAN_OPTIONS = ['enableRealtime', 'enableHistorical', 'enableAggregation', 'compressionEnabled', 'gpu'];
+
+class PerformanceMetricsCollector extends SafeEventEmitter {
   /**
    * @param {object} [config] `collectionInterval` (ms, 5000; falls back to the profile's
    *   `updateInterval`), `storageInterval` (ms between store flushes, 60000),
@@ -52,6 +55,7 @@ class PerformanceMetricsCollector extends EventEmitter {
       collectionInterval: interval,
     };
     check.number('config.batchSize', this.config.batchSize, { min: 1, integer: true });
+    for (const flag of BOOLEAN_OPTIONS) check.optionalBool(this.config, flag, 'config.');
     if (this.config.prometheus !== undefined) check.plainObject('config.prometheus', this.config.prometheus);
     this.native = native.NativeCollector({
       collectionInterval: this.config.collectionInterval,

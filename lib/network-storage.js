@@ -47,7 +47,7 @@ const REGISTRY_NAME = NetworkStorageBenchmark.registryName;
  */
 function startPeer({ bind = '127.0.0.1', port = 5301 } = {}) {
   check.string('bind', bind);
-  if (typeof port !== 'number') throw new TypeError(`port: got ${check.show(port)} (accepted: a port number)`);
+  if (typeof port !== 'number' || Number.isNaN(port)) throw new TypeError(`port: got ${check.show(port)} (accepted: a port number)`);
   return native.NativePeer(bind, port);
 }
 

@@ -17,6 +17,9 @@ const path = require('node:path');
 const check = require('./validate');
 const native = require('./native');
 
+/** Framework settings a system config may set over its profile's `framework` section. */
+const FRAMEWORK_KEYS = ['metricsRetention', 'samplingInterval', 'benchmarkTimeout', 'maxConcurrency', 'cleanupTimeout'];
+
 class NovaCronPerformanceSystem {
   /**
    * @param {object} [config] `environment` (profile name, 'production'), `autoStart`
@@ -53,10 +56,11 @@ class NovaCronPerformanceSystem {
       defaultProfile: this.config.environment,
     });
     const profile = await profileManager.loadProfile(this.config.environment);
+    // Precedence: a call's options > this system config > the profile (see frameworkConfig).
     this.framework = new PerformanceBenchmarkingFramework({
       metricsPath: this.config.dataPath,
+      ...this.frameworkConfig(profile),
       ...this.config,
-      ...profile.framework,
       startMonitoring: false,
     });
     this.metricsCollector = new PerformanceMetricsCollector(this.collectorConfig(profile));
@@ -66,6 +70,17 @@ class NovaCronPerformanceSystem {
     this.isInitialized = true;
     if (this.config.autoStart !== false) await this.start();
     return this;
+  }
+
+  /**
+   * The framework settings of `profile` with the system config's own framework keys on
+   * top: a `benchmarkTimeout` or `samplingInterval` given to the system wins over the
+   * profile's (and a call's options win over both, see `runBenchmark`).
+   */
+  frameworkConfig(profile) {
+    const out = { ...profile.framework };
+    for (const key of FRAMEWORK_KEYS) if (this.config[key] !== undefined) out[key] = this.config[key];
+    return out;
   }
 
   /**
@@ -143,12 +158,15 @@ class NovaCronPerformanceSystem {
    */
   async switchProfile(profileName) {
     this.requireInitialized();
+    check.string('profileName', profileName);
+    // Loading validates the whole profile, and applying the framework settings validates
+    // them, before anything is stopped: a bad profile leaves the system as it was.
     const profile = await this.profileManager.loadProfile(profileName);
-    const wasRunning = this.isRunning;
-    if (wasRunning) await this.stop();
     // The collector keeps its sampling settings: a second collector on the same store
     // folder would hold a second set of in-memory heads.
-    this.framework.applyConfig(profile.framework);
+    this.framework.applyConfig(this.frameworkConfig(profile));
+    const wasRunning = this.isRunning;
+    if (wasRunning) await this.stop();
     this.currentProfile = profile;
     this.config.environment = profileName;
     if (wasRunning) await this.start();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::FrameworkError;
-use crate::fsutil::{ensure_writable_dir, write_json_atomic};
+use crate::fsutil::{ensure_writable_dir, read_in_dir, write_json_atomic};
 
 /// The result folder of one framework.
 #[derive(Debug, Clone)]
@@ -165,9 +165,14 @@ fn parse_benchmark_file(file: &str) -> Option<(String, i64)> {
 }
 
 fn read_json(path: &Path) -> Result<Value, FrameworkError> {
-    let text = fs::read_to_string(path).map_err(|e| {
-        FrameworkError::Storage(format!("cannot read result file '{}': {e}", path.display()))
-    })?;
+    let storage =
+        |e: String| FrameworkError::Storage(format!("cannot read result file '{}': {e}", path.display()));
+    // Opened without following links and only as a regular file of its folder.
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let text = read_in_dir(dir, name)
+        .map_err(|e| storage(e.to_string()))?
+        .ok_or_else(|| storage("it no longer exists".into()))?;
     serde_json::from_str(&text).map_err(|e| FrameworkError::CorruptResult {
         path: path.display().to_string(),
         message: e.to_string(),
