@@ -111,7 +111,7 @@ pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 /// Validates a whole profile configuration.
 pub fn validate(profile: &str, config: &Value) -> Result<(), ProfileError> {
     let invalid = |path: &str, got: &Value, accepted: &str| ProfileError::Invalid {
-        profile: profile.to_owned(),
+        profile: super::preview_str(profile),
         path: path.to_owned(),
         got: preview(got),
         accepted: accepted.to_owned(),
@@ -218,7 +218,11 @@ fn matches<'a>(root: &'a Map<String, Value>, pattern: &str) -> Vec<(String, &'a 
 
 /// `v` as JSON, cut to a short preview (a hostile value of megabytes is not echoed).
 fn preview(v: &Value) -> String {
-    super::preview_str(&v.to_string())
+    match v.as_f64() {
+        // As JS prints it: a whole double is written without ".0".
+        Some(f) if v.is_f64() && f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+        _ => super::preview_str(&v.to_string()),
+    }
 }
 
 fn is_list(v: &Value, item: fn(&Value) -> bool) -> bool {
@@ -309,7 +313,7 @@ mod tests {
         assert!(e.to_string().contains("alerts.constructor"), "{e}");
         let e = with(json!({"framework": {"samplingInterval": 1e12}})).unwrap_err();
         assert!(
-            e.to_string().contains("framework.samplingInterval: got 1000000000000.0 (accepted: a number <= 2147483647"),
+            e.to_string().contains("framework.samplingInterval: got 1000000000000 (accepted: a number <= 2147483647"),
             "{e}"
         );
         assert_eq!(e.js_kind(), "RangeError");
