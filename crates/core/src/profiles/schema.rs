@@ -307,7 +307,13 @@ mod tests {
 
     #[test]
     fn prototype_keys_are_refused_and_values_previewed() {
-        let e = with(json!({"framework": {"__proto__": {"isAdmin": true}}})).unwrap_err();
+        // Built directly: a merge would already have dropped the key.
+        let mut cfg = find("production").unwrap().config();
+        cfg["framework"]
+            .as_object_mut()
+            .unwrap()
+            .insert("__proto__".into(), json!({"isAdmin": true}));
+        let e = validate("p", &cfg).unwrap_err();
         assert!(e.to_string().contains("framework.__proto__"), "{e}");
         let e = validate("p", &json!({"alerts": {"constructor": 1}})).unwrap_err();
         assert!(e.to_string().contains("alerts.constructor"), "{e}");
