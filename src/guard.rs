@@ -32,6 +32,8 @@ pub fn panic_error(what: &str, payload: &(dyn Any + Send)) -> Error {
         .unwrap_or("unknown panic");
     Error::new(
         Status::GenericFailure,
-        format!("{what}: internal error: {message} (a panic was caught; the process keeps running)"),
+        format!(
+            "{what}: internal error: {message} (a panic was caught; the process keeps running)"
+        ),
     )
 }

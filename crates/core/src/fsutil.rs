@@ -240,7 +240,11 @@ mod tests {
         let (_, a) = create_temp(dir.path(), "p").unwrap();
         let (_, b) = create_temp(dir.path(), "p").unwrap();
         assert_ne!(a, b);
-        assert!(!a.to_string_lossy().contains(&std::process::id().to_string()) || a != b);
+        assert!(
+            !a.to_string_lossy()
+                .contains(&std::process::id().to_string())
+                || a != b
+        );
     }
 
     #[test]

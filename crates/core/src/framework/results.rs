@@ -165,11 +165,15 @@ fn parse_benchmark_file(file: &str) -> Option<(String, i64)> {
 }
 
 fn read_json(path: &Path) -> Result<Value, FrameworkError> {
-    let storage =
-        |e: String| FrameworkError::Storage(format!("cannot read result file '{}': {e}", path.display()));
+    let storage = |e: String| {
+        FrameworkError::Storage(format!("cannot read result file '{}': {e}", path.display()))
+    };
     // Opened without following links and only as a regular file of its folder.
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let text = read_in_dir(dir, name)
         .map_err(|e| storage(e.to_string()))?
         .ok_or_else(|| storage("it no longer exists".into()))?;

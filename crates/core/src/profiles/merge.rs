@@ -59,9 +59,10 @@ mod tests {
 
     #[test]
     fn prototype_keys_are_dropped_at_every_depth() {
-        let s: Value =
-            serde_json::from_str(r#"{"framework":{"__proto__":{"isAdmin":true}},"constructor":1,"l":[{"prototype":2}]}"#)
-                .unwrap();
+        let s: Value = serde_json::from_str(
+            r#"{"framework":{"__proto__":{"isAdmin":true}},"constructor":1,"l":[{"prototype":2}]}"#,
+        )
+        .unwrap();
         let out = deep_merge(&json!({"framework": {}}), &s);
         assert_eq!(out, json!({"framework": {}, "l": [{}]}));
         let t: Value = serde_json::from_str(r#"{"a":{"__proto__":{"x":1}}}"#).unwrap();

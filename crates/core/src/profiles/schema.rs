@@ -319,7 +319,9 @@ mod tests {
         assert!(e.to_string().contains("alerts.constructor"), "{e}");
         let e = with(json!({"framework": {"samplingInterval": 1e12}})).unwrap_err();
         assert!(
-            e.to_string().contains("framework.samplingInterval: got 1000000000000 (accepted: a number <= 2147483647"),
+            e.to_string().contains(
+                "framework.samplingInterval: got 1000000000000 (accepted: a number <= 2147483647"
+            ),
             "{e}"
         );
         assert_eq!(e.js_kind(), "RangeError");

@@ -153,11 +153,10 @@ impl ProfileStore {
             Ok(None) => return Ok(None),
             Err(e) => return Err(io_err(e.to_string())),
         };
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| ProfileError::Malformed {
-                file: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| ProfileError::Malformed {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         if let Some(key_path) = super::schema::forbidden_key(&value) {
             return Err(ProfileError::Malformed {
                 file: path.display().to_string(),
@@ -250,8 +249,7 @@ mod tests {
         let store = ProfileStore::new(&profiles);
         let e = store.load("x").unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
-        std::os::unix::fs::symlink(&outside, profiles.join("production-overrides.json"))
-            .unwrap();
+        std::os::unix::fs::symlink(&outside, profiles.join("production-overrides.json")).unwrap();
         assert!(store.load("production").is_err());
         fs::remove_file(profiles.join("production-overrides.json")).unwrap();
         fs::write(
