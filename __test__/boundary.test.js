@@ -5,7 +5,8 @@
  * prototype, no file opened through a planted link, conversion errors name the field's
  * path with a short preview, and every option is checked by type and range at the call.
  */
-const test = require('node:test');
+// In the walk's child process (see walkChild) no test is registered.
+const test = process.env.NOVACRON_WALK_CHILD ? () => {} : require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -26,6 +27,101 @@ function child(code, cwd) {
 }
 
 const ROOT = JSON.stringify(path.join(__dirname, '..'));
+
+/**
+ * The walk of 9.1, run in a child process (this file with NOVACRON_WALK_CHILD=<dir>): every
+ * exported class's constructor, prototype methods and statics, each called with null,
+ * undefined, a number and a string as its first argument. Prints one JSON report line.
+ */
+async function walkChild(dir) {
+  const mod = require('..');
+  const problems = [];
+  let calls = 0;
+  process.on('unhandledRejection', (r) => problems.push(`unhandled rejection: ${r && r.message}`));
+  const UNTYPED = /Failed to convert|serde_json|Exceeded maximum|napi_|panic/;
+  const checkError = (label, err) => {
+    if (!(err instanceof Error)) problems.push(`${label}: threw a non-Error ${String(err)}`);
+    else if (typeof err.message !== 'string' || err.message.length === 0 || UNTYPED.test(err.message)) problems.push(`${label}: ${err.message}`);
+  };
+  const settle = async (label, out) => {
+    if (!out || typeof out.then !== 'function') return;
+    await Promise.race([out.then(() => {}, (err) => checkError(label, err)), new Promise((r) => setTimeout(r, 200))]);
+  };
+  const made = [];
+  const instance = (name, ctor) => {
+    switch (name) {
+      case 'NovaCronPerformanceSystem':
+        return new ctor({ autoStart: false, dataPath: path.join(dir, 'data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
+      case 'PerformanceBenchmarkingFramework':
+        return new ctor({ metricsPath: path.join(dir, 'fw'), startMonitoring: false });
+      case 'PerformanceMetricsCollector':
+        return new ctor({ storageLocation: path.join(dir, 'metrics'), gpu: false });
+      case 'NetworkStorageBenchmark':
+        return new ctor({ storage: false, network: false });
+      case 'ProfileOptimizer':
+        return new ctor({}, {});
+      case 'CustomProfile':
+        return new ctor('walk', {});
+      case 'EnvironmentProfileManager':
+        return new ctor({ profilesPath: path.join(dir, 'profiles') });
+      case 'EnvironmentProfile':
+        return Object.create(ctor.prototype);
+      default:
+        return new ctor({});
+    }
+  };
+  const VALUES = [null, undefined, 42, 'x'];
+  for (const [name, ctor] of Object.entries(mod)) {
+    if (typeof ctor !== 'function') continue;
+    for (const v of VALUES) {
+      calls++;
+      try {
+        made.push(new ctor(v));
+      } catch (err) {
+        checkError(`new ${name}(${String(v)})`, err);
+      }
+    }
+    for (const key of Object.getOwnPropertyNames(ctor)) {
+      if (typeof ctor[key] !== 'function' || /^create/.test(key)) continue;
+      for (const v of VALUES) {
+        calls++;
+        try {
+          await settle(`${name}.${key}(${String(v)})`, ctor[key](v));
+        } catch (err) {
+          checkError(`${name}.${key}(${String(v)})`, err);
+        }
+      }
+    }
+    const methods = new Set();
+    for (let p = ctor.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const key of Object.getOwnPropertyNames(p)) {
+        const d = Object.getOwnPropertyDescriptor(p, key);
+        if (key !== 'constructor' && d && typeof d.value === 'function') methods.add(key);
+      }
+    }
+    for (const key of methods) {
+      for (const v of VALUES) {
+        const obj = instance(name, ctor);
+        made.push(obj);
+        calls++;
+        try {
+          await settle(`${name}#${key}(${String(v)})`, obj[key](v));
+        } catch (err) {
+          checkError(`${name}#${key}(${String(v)})`, err);
+        }
+      }
+    }
+  }
+  for (const obj of made) {
+    for (const m of ['stop', 'shutdown']) {
+      if (obj && typeof obj[m] === 'function') await Promise.race([Promise.resolve().then(() => obj[m]()).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ calls, problems })}\n`);
+  process.exit(0);
+}
+
+if (process.env.NOVACRON_WALK_CHILD) walkChild(process.env.NOVACRON_WALK_CHILD);
 
 /** The next warning of `code`, or null after `ms`. */
 function nextWarning(code, ms = 2000) {
@@ -67,6 +163,30 @@ test('9.1: optimize*Settings(non-object) throws a TypeError naming config, never
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'done');
+});
+
+test('9.1: every export, static and method called with null, undefined, a number, a string: no abort, only Errors', (t) => {
+  const dir = tempDir(t);
+  let stdout;
+  let failure = null;
+  try {
+    stdout = execFileSync(process.execPath, [__filename], {
+      cwd: dir,
+      env: { ...process.env, NOVACRON_WALK_CHILD: dir },
+      encoding: 'utf8',
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    failure = err;
+  }
+  assert.equal(failure && failure.signal, null, `the walk ended by ${failure && failure.signal} (abort or hang): ${failure && String(failure.stderr).slice(-2000)}`);
+  assert.equal(failure, null, failure && String(failure.stderr).slice(-2000));
+  const report = JSON.parse(stdout.trim().split('\n').pop());
+  t.diagnostic(`${report.calls} calls`);
+  assert.deepEqual(report.problems, []);
+  assert.ok(report.calls > 300, `${report.calls} calls`);
 });
 
 test('9.6: a throwing listener of any product event becomes a warning, never an exit', async (t) => {

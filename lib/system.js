@@ -24,7 +24,9 @@ class NovaCronPerformanceSystem {
   /**
    * @param {object} [config] `environment` (profile name, 'production'), `autoStart`
    *   (true unless literally false), `profilePath` ('./profiles'), `dataPath`
-   *   ('./performance-data'); other keys are forwarded to the framework.
+   *   ('./performance-data'); other keys are forwarded to the framework. Precedence of
+   *   framework settings (`benchmarkTimeout`, `samplingInterval`, ...): a call's options >
+   *   this config > the profile's `framework` section, on initialize and on every switch.
    */
   constructor(config = {}) {
     check.plainObject('config', config);
