@@ -309,6 +309,20 @@ test('9.13: links at predictable names are never followed', async (t) => {
   const fw = new perf.PerformanceBenchmarkingFramework({ metricsPath: data, startMonitoring: false });
   await fw.shutdown();
   assert.equal(fs.readFileSync(target, 'utf8'), 'keep me');
+  // The collector's aggregation files, whose names are predictable (the hour's bucket).
+  const store = path.join(dir, 'metrics');
+  fs.mkdirSync(path.join(store, 'aggregated'), { recursive: true });
+  const now = Date.now();
+  for (const [period, span] of [['hourly', 3_600_000], ['daily', 86_400_000]]) {
+    for (const bucket of [Math.floor(now / span), Math.floor(now / span) + 1]) {
+      fs.symlinkSync(target, path.join(store, 'aggregated', `aggregated_${period}_${bucket}.json`));
+    }
+  }
+  const c = new perf.PerformanceMetricsCollector({ storageLocation: store, gpu: false });
+  await c.aggregateMetrics();
+  assert.equal(fs.readFileSync(target, 'utf8'), 'keep me');
+  const written = fs.readdirSync(path.join(store, 'aggregated')).filter((f) => !fs.lstatSync(path.join(store, 'aggregated', f)).isSymbolicLink());
+  assert.ok(written.length >= 2, `aggregation files written: ${written}`);
 });
 
 test('9.15: values that cannot cross name their path, with a short preview', async () => {

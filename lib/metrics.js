@@ -10,6 +10,7 @@
  * `metrics:collected` with the complete sample.
  */
 const { SafeEventEmitter } = require('./safe-emitter');
+const { writeFileAtomic } = require('./fs-safe');
 const fs = require('node:fs/promises');
 const path = require('node:path');
 const native = require('./native');
@@ -227,7 +228,7 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
       if (this.config.enableHistorical !== false) {
         const dir = path.join(this.config.storageLocation, 'aggregated');
         await fs.mkdir(dir, { recursive: true });
-        await fs.writeFile(path.join(dir, `aggregated_${period}_${bucket}.json`), JSON.stringify(agg, null, 2));
+        await writeFileAtomic(path.join(dir, `aggregated_${period}_${bucket}.json`), JSON.stringify(agg, null, 2));
       }
       result[period] = agg;
     }
