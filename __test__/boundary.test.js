@@ -370,15 +370,17 @@ test('9.15: values that cannot cross name their path, with a short preview', asy
 test('9.16: garbage options are refused at the call', async (t) => {
   const { NetworkStorageBenchmark } = perf;
   for (const [storage, Kind, field] of [
-    [{ fileSize: Infinity }, RangeError, 'config.storage.fileSize'],
-    [{ fileSize: NaN }, RangeError, 'config.storage.fileSize'],
-    [{ blockSize: -Infinity }, RangeError, 'config.storage.blockSize'],
-    [{ fileSize: Symbol('x') }, TypeError, 'config.storage.fileSize'],
-    [{ fileSize: () => 1 }, TypeError, 'config.storage.fileSize'],
+    [{ fileSize: Infinity }, RangeError, 'storage.fileSize'],
+    [{ fileSize: NaN }, RangeError, 'storage.fileSize'],
+    [{ blockSize: -Infinity }, RangeError, 'storage.blockSize'],
+    [{ fileSize: Symbol('x') }, TypeError, 'storage.fileSize'],
+    [{ fileSize: () => 1 }, TypeError, 'storage.fileSize'],
+    [{ fileSize: 'big' }, TypeError, 'storage.fileSize'],
+    [{ direct: 'false' }, TypeError, 'storage.direct'],
   ]) {
     assert.throws(() => new NetworkStorageBenchmark({ storage, network: false }), (e) => e instanceof Kind && e.message.startsWith(`${field}: got`), field);
   }
-  assert.throws(() => new NetworkStorageBenchmark({ storage: false, network: { port: NaN } }), { name: 'RangeError', message: /^config\.network\.port: got NaN/ });
+  assert.throws(() => new NetworkStorageBenchmark({ storage: false, network: { port: NaN } }), { name: 'RangeError', message: /^network\.port: got NaN/ });
   // Boolean options are booleans.
   for (const flag of ['enableHistorical', 'enableRealtime', 'enableAggregation', 'gpu']) {
     assert.throws(() => new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), [flag]: 'false' }), {
@@ -386,6 +388,8 @@ test('9.16: garbage options are refused at the call', async (t) => {
       message: new RegExp(`^config\\.${flag}: got "false" \\(accepted: true or false\\)$`),
     });
   }
+  assert.throws(() => new perf.PerformanceBenchmarkingFramework({ startMonitoring: 'false' }), { name: 'TypeError', message: /^startMonitoring: got "false" \(accepted: true or false\)$/ });
+  assert.throws(() => new perf.NovaCronPerformanceSystem({ autoStart: 'false' }), { name: 'TypeError', message: /^config\.autoStart: got "false" \(accepted: true or false\)$/ });
   assert.throws(() => new perf.EnvironmentProfileManager({ autoDetectEnvironment: 'no' }), { name: 'TypeError', message: /^autoDetectEnvironment: got "no"/ });
   const c = new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), gpu: false });
   await assert.rejects(c.getMetrics({ stat: 5, step: 1000 }), { name: 'TypeError', message: /stat/ });

@@ -469,6 +469,7 @@ function validateConfig(c) {
   check.number('maxConcurrency', c.maxConcurrency, { min: 1, integer: true });
   check.number('cleanupTimeout', c.cleanupTimeout, { min: 0, max: check.MAX_TIMER_MS });
   check.string('metricsPath', c.metricsPath);
+  check.optionalBool(c, 'startMonitoring');
 }
 
 /** Waits for `promise` to settle, at most `ms`. */

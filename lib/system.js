@@ -34,6 +34,7 @@ class NovaCronPerformanceSystem {
     check.string('config.environment', this.config.environment);
     check.string('config.profilePath', this.config.profilePath);
     check.string('config.dataPath', this.config.dataPath);
+    check.bool('config.autoStart', this.config.autoStart);
     this.framework = null;
     this.metricsCollector = null;
     this.dashboard = null;
