@@ -42,6 +42,7 @@ async function walkChild(dir) {
   const checkError = (label, err) => {
     if (!(err instanceof Error)) problems.push(`${label}: threw a non-Error ${String(err)}`);
     else if (typeof err.message !== 'string' || err.message.length === 0 || UNTYPED.test(err.message)) problems.push(`${label}: ${err.message}`);
+    else if (err.message.length > 600) problems.push(`${label}: a message of ${err.message.length} characters: ${err.message.slice(0, 120)}`);
   };
   const settle = async (label, out) => {
     if (!out || typeof out.then !== 'function') return;
@@ -70,7 +71,8 @@ async function walkChild(dir) {
         return new ctor({});
     }
   };
-  const VALUES = [null, undefined, 42, 'x'];
+  // A string of 100 000 characters as well: no message may echo it whole.
+  const VALUES = [null, undefined, 42, 'x', 'x'.repeat(100_000)];
   for (const [name, ctor] of Object.entries(mod)) {
     if (typeof ctor !== 'function') continue;
     for (const v of VALUES) {
@@ -78,7 +80,7 @@ async function walkChild(dir) {
       try {
         made.push(new ctor(v));
       } catch (err) {
-        checkError(`new ${name}(${String(v)})`, err);
+        checkError(`new ${name}(${String(v).slice(0, 10)})`, err);
       }
     }
     for (const key of Object.getOwnPropertyNames(ctor)) {
@@ -86,9 +88,9 @@ async function walkChild(dir) {
       for (const v of VALUES) {
         calls++;
         try {
-          await settle(`${name}.${key}(${String(v)})`, ctor[key](v));
+          await settle(`${name}.${key}(${String(v).slice(0, 10)})`, ctor[key](v));
         } catch (err) {
-          checkError(`${name}.${key}(${String(v)})`, err);
+          checkError(`${name}.${key}(${String(v).slice(0, 10)})`, err);
         }
       }
     }
@@ -105,9 +107,9 @@ async function walkChild(dir) {
         made.push(obj);
         calls++;
         try {
-          await settle(`${name}#${key}(${String(v)})`, obj[key](v));
+          await settle(`${name}#${key}(${String(v).slice(0, 10)})`, obj[key](v));
         } catch (err) {
-          checkError(`${name}#${key}(${String(v)})`, err);
+          checkError(`${name}#${key}(${String(v).slice(0, 10)})`, err);
         }
       }
     }
@@ -186,7 +188,7 @@ test('9.1: every export, static and method called with null, undefined, a number
   const report = JSON.parse(stdout.trim().split('\n').pop());
   t.diagnostic(`${report.calls} calls`);
   assert.deepEqual(report.problems, []);
-  assert.ok(report.calls > 300, `${report.calls} calls`);
+  assert.ok(report.calls > 1000, `${report.calls} calls`);
 });
 
 test('9.6: a throwing listener of any product event becomes a warning, never an exit', async (t) => {

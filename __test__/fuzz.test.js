@@ -19,6 +19,8 @@ const BATCHES = 8;
 const CALLS_PER_BATCH = 40;
 /** How long a returned promise may stay pending before the call is counted as still running (not a failure). */
 const SETTLE_MS = 300;
+/** Longest error message allowed: hostile values are previewed, never echoed whole. */
+const MAX_MESSAGE_CHARS = 600;
 /** Wall-clock limit of one child: a blocked event loop shows up as a timeout. */
 const CHILD_TIMEOUT_MS = 45_000;
 
@@ -227,13 +229,18 @@ async function runChild(seed, batch, dir) {
       }
     } catch (err) {
       if (!(err instanceof Error)) problems.push(`${label} threw a non-Error: ${String(err)}`);
+      else if (String(err.message).length > MAX_MESSAGE_CHARS) problems.push(`${label} threw a message of ${err.message.length} characters: ${err.message.slice(0, 200)}`);
       continue;
     }
     if (out && typeof out.then === 'function') {
       const settled = await Promise.race([
         out.then(
           () => 'resolved',
-          (err) => (err instanceof Error ? 'rejected' : `rejected with a non-Error: ${String(err)}`),
+          (err) => {
+            if (!(err instanceof Error)) return `rejected with a non-Error: ${String(err)}`;
+            if (String(err.message).length > MAX_MESSAGE_CHARS) return `rejected with a message of ${err.message.length} characters: ${err.message.slice(0, 200)}`;
+            return 'rejected';
+          },
         ),
         new Promise((r) => setTimeout(() => r('pending'), SETTLE_MS)),
       ]);

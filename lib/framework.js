@@ -143,7 +143,7 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
     const BenchmarkClass = this.benchmarks.get(name);
     if (!BenchmarkClass) {
       const known = [...this.benchmarks.keys()].join(', ') || 'none registered';
-      throw new Error(`Benchmark '${name}' not found (registered: ${known})`);
+      throw new Error(`Benchmark '${check.preview(name)}' not found (registered: ${known})`);
     }
     check.plainObject('config', config);
     check.runOptions(config);
@@ -243,7 +243,7 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
     const OptimizerClass = this.optimizers.get(name);
     if (!OptimizerClass) {
       const known = [...this.optimizers.keys()].join(', ') || 'none registered';
-      throw new Error(`Optimizer '${name}' not found (registered: ${known})`);
+      throw new Error(`Optimizer '${check.preview(name)}' not found (registered: ${known})`);
     }
     check.plainObject('config', config);
     try {

@@ -13,8 +13,17 @@
 const binding = require('../binding.js');
 const check = require('./validate');
 
+/** Longest message passed on (as src/error.rs cuts the core's): head and tail kept. */
+const MAX_MESSAGE_CHARS = 400;
+
+function shorten(message) {
+  if (typeof message !== 'string' || message.length <= MAX_MESSAGE_CHARS) return message;
+  return `${message.slice(0, 180)}… (${message.length - 380} characters cut) …${message.slice(-200)}`;
+}
+
 function convertError(err) {
   if (!(err instanceof Error)) return err;
+  if (typeof err.message === 'string' && err.message.length > MAX_MESSAGE_CHARS) err.message = shorten(err.message);
   const Kind = { InvalidArg: TypeError, NumberExpected: RangeError }[err.code];
   if (!Kind) return err;
   const converted = new Kind(err.message);

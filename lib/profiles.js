@@ -270,7 +270,7 @@ class EnvironmentProfileManager {
   async optimizeProfile(profileName, workloadCharacteristics = {}) {
     check.string('profileName', profileName);
     if (!this.profiles.has(profileName)) {
-      throw new Error(`Profile ${profileName} not found (accepted: a built-in profile name: ${[...this.profiles.keys()].join(', ')})`);
+      throw new Error(`Profile ${check.preview(profileName)} not found (accepted: a built-in profile name: ${[...this.profiles.keys()].join(', ')})`);
     }
     const base = await this.getProfileConfiguration(profileName);
     const optimized = await new ProfileOptimizer(base, workloadCharacteristics).optimize();

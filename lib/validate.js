@@ -7,6 +7,7 @@
 /** Longest part of a caller's value echoed in a message: megabytes of input are cut, not repeated. */
 const PREVIEW_CHARS = 80;
 
+/** `text` cut to a short preview (for names echoed inside a message). */
 function cut(text) {
   return text.length <= PREVIEW_CHARS ? text : `${text.slice(0, PREVIEW_CHARS)}…`;
 }
@@ -248,6 +249,7 @@ function labels(field, value) {
 
 module.exports = {
   show,
+  preview: cut,
   number,
   optionalNumber,
   string,
