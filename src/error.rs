@@ -32,7 +32,10 @@ pub fn shorten(message: &str) -> String {
     }
     let head: String = message.chars().take(HEAD_CHARS).collect();
     let tail: String = message.chars().skip(n - TAIL_CHARS).collect();
-    format!("{head}… ({} characters cut) …{tail}", n - HEAD_CHARS - TAIL_CHARS)
+    format!(
+        "{head}… ({} characters cut) …{tail}",
+        n - HEAD_CHARS - TAIL_CHARS
+    )
 }
 
 /// Shorthand for results of core calls.
