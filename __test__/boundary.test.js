@@ -396,6 +396,12 @@ test('9.16: garbage options are refused at the call', async (t) => {
   const c = new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), gpu: false });
   await assert.rejects(c.getMetrics({ stat: 5, step: 1000 }), { name: 'TypeError', message: /stat/ });
   await assert.rejects(c.startMetricsServer({ port: NaN }), { name: 'TypeError', message: /^port: got NaN/ });
+  for (const bad of [NaN, 9464, 'x', null]) {
+    await assert.rejects(c.startMetricsServer(bad), { name: 'TypeError', message: /^options: got / });
+  }
+  assert.equal(c.getStatus().server, null);
+  const { startPeer } = require('../lib/network-storage');
+  assert.throws(() => startPeer(NaN), { name: 'TypeError', message: /^options: got NaN/ });
   // A custom profile whose interval no timer can hold is refused at save.
   const m = new perf.EnvironmentProfileManager({ profilesPath: tempDir(t) });
   const base = await m.loadProfile('production');

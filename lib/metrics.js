@@ -247,7 +247,10 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
   }
 
   /** Serves `/metrics` (default 127.0.0.1:9464; port 0 picks one); resolves `{ host, port, url }`. */
-  async startMetricsServer({ host = '127.0.0.1', port = DEFAULT_METRICS_PORT } = {}) {
+  async startMetricsServer(options = {}) {
+    // `startMetricsServer(NaN)` must not destructure to the default port.
+    check.plainObject('options', options);
+    const { host = '127.0.0.1', port = DEFAULT_METRICS_PORT } = options;
     check.string('host', host);
     check.number('port', port, { min: 0, max: 65535, integer: true });
     return this.native.startServer(host, port);
