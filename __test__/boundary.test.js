@@ -393,8 +393,14 @@ test('9.16: garbage options are refused at the call', async (t) => {
   assert.throws(() => new perf.PerformanceBenchmarkingFramework({ startMonitoring: 'false' }), { name: 'TypeError', message: /^startMonitoring: got "false" \(accepted: true or false\)$/ });
   assert.throws(() => new perf.NovaCronPerformanceSystem({ autoStart: 'false' }), { name: 'TypeError', message: /^config\.autoStart: got "false" \(accepted: true or false\)$/ });
   assert.throws(() => new perf.EnvironmentProfileManager({ autoDetectEnvironment: 'no' }), { name: 'TypeError', message: /^autoDetectEnvironment: got "no"/ });
+  assert.throws(() => new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), prometheus: { enabled: 'yes' } }), {
+    name: 'TypeError',
+    message: /^config\.prometheus\.enabled: got "yes"/,
+  });
+  assert.throws(() => new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), prometheus: { port: NaN } }), { name: 'TypeError', message: /^config\.prometheus\.port: got NaN/ });
   const c = new perf.PerformanceMetricsCollector({ storageLocation: tempDir(t), gpu: false });
   await assert.rejects(c.getMetrics({ stat: 5, step: 1000 }), { name: 'TypeError', message: /stat/ });
+  await assert.rejects(c.getMetrics({ aggregated: 'yes' }), { name: 'TypeError', message: /^aggregated: got "yes" \(accepted: true or false\)$/ });
   await assert.rejects(c.startMetricsServer({ port: NaN }), { name: 'TypeError', message: /^port: got NaN/ });
   for (const bad of [NaN, 9464, 'x', null]) {
     await assert.rejects(c.startMetricsServer(bad), { name: 'TypeError', message: /^options: got / });

@@ -57,7 +57,12 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
     };
     check.number('config.batchSize', this.config.batchSize, { min: 1, integer: true });
     for (const flag of BOOLEAN_OPTIONS) check.optionalBool(this.config, flag, 'config.');
-    if (this.config.prometheus !== undefined) check.plainObject('config.prometheus', this.config.prometheus);
+    if (this.config.prometheus !== undefined) {
+      const prom = check.plainObject('config.prometheus', this.config.prometheus);
+      check.optionalBool(prom, 'enabled', 'config.prometheus.');
+      if (prom.host !== undefined) check.string('config.prometheus.host', prom.host);
+      check.optionalNumber(prom, 'port', 'config.prometheus.', { min: 0, max: 65535, integer: true });
+    }
     this.native = native.NativeCollector({
       collectionInterval: this.config.collectionInterval,
       storageInterval: this.config.storageInterval,
@@ -188,6 +193,7 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
    */
   async getMetrics(query = {}) {
     check.plainObject('query', query);
+    check.optionalBool(query, 'aggregated');
     const q = { ...query };
     for (const key of ['startTime', 'endTime']) {
       if (q[key] instanceof Date) q[key] = q[key].getTime();
