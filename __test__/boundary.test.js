@@ -390,6 +390,9 @@ test('9.16: garbage options are refused at the call', async (t) => {
       message: new RegExp(`^config\\.${flag}: got "false" \\(accepted: true or false\\)$`),
     });
   }
+  const fw = new perf.PerformanceBenchmarkingFramework({ metricsPath: tempDir(t), startMonitoring: false });
+  t.after(() => fw.shutdown());
+  await assert.rejects(fw.runBenchmarkSuite({ benchmarks: [], sequential: 'yes' }), { name: 'TypeError', message: /^suiteConfig\.sequential: got "yes"/ });
   assert.throws(() => new perf.PerformanceBenchmarkingFramework({ startMonitoring: 'false' }), { name: 'TypeError', message: /^startMonitoring: got "false" \(accepted: true or false\)$/ });
   assert.throws(() => new perf.NovaCronPerformanceSystem({ autoStart: 'false' }), { name: 'TypeError', message: /^config\.autoStart: got "false" \(accepted: true or false\)$/ });
   assert.throws(() => new perf.EnvironmentProfileManager({ autoDetectEnvironment: 'no' }), { name: 'TypeError', message: /^autoDetectEnvironment: got "no"/ });

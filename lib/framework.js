@@ -210,6 +210,7 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
   async runBenchmarkSuite(suiteConfig) {
     check.plainObject('suiteConfig', suiteConfig);
     const { benchmarks, concurrency = 1, sequential = false } = suiteConfig;
+    check.bool('suiteConfig.sequential', sequential);
     if (!Array.isArray(benchmarks)) {
       throw new TypeError(`suiteConfig.benchmarks: got ${check.show(benchmarks)} (accepted: a list of { name, config })`);
     }
