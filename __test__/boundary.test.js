@@ -345,6 +345,11 @@ test('9.15: values that cannot cross name their path, with a short preview', asy
     assert.throws(() => new perf.CustomProfile('c', value), (e) => e instanceof Kind && message.test(e.message), String(message));
   }
   assert.ok(c());
+  assert.throws(() => new perf.ProductionProfile().applyOverrides({ framework: { samplingInterval: NaN } }), {
+    name: 'RangeError',
+    message: /^overrides\.framework\.samplingInterval: got NaN/,
+  });
+  assert.throws(() => new perf.CustomProfile(5, {}), { name: 'TypeError', message: /^name: got 5/ });
   // Label values must be strings.
   const collector = new perf.CustomMetricsCollector({});
   for (const bad of [null, 5, {}, true]) {

@@ -43,6 +43,7 @@ class EnvironmentProfile {
   /** Deep-merges `overrides` into the configuration and validates the result. */
   applyOverrides(overrides) {
     check.plainObject('overrides', overrides);
+    check.crossable('overrides', overrides);
     const merged = this.deepMerge(this.config, overrides);
     native.validateProfile(this.name, merged);
     this.config = merged;
@@ -82,6 +83,7 @@ const builtinClasses = Object.fromEntries(BUILTINS.map((info) => [info.className
 /** A user-defined profile: `new CustomProfile(name, configuration)`. */
 class CustomProfile extends EnvironmentProfile {
   constructor(name, configuration = {}) {
+    check.string('name', name);
     check.plainObject('configuration', configuration);
     // Refuses prototype keys, NaN, cycles and deep nesting with the field's path.
     check.crossable('configuration', configuration);
