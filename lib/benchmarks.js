@@ -5,7 +5,7 @@
  * exclude warm-up, and hand the samples to the Rust `stats` module for the summary. Their
  * loops stop on the run's signal and deadline (./run-guard).
  */
-const { EventEmitter } = require('node:events');
+const { SafeEventEmitter } = require('./safe-emitter');
 const native = require('./native');
 const check = require('./validate');
 const { LoopGuard } = require('./run-guard');
@@ -18,7 +18,7 @@ const MAX_BATCH = 1e9;
  * Base of every benchmark. Subclasses implement `async run()`. An EventEmitter, so that a
  * benchmark can report `progress` to whoever holds it.
  */
-class SystemBenchmark extends EventEmitter {
+class SystemBenchmark extends SafeEventEmitter {
   /**
    * @param {object} [config] run options (`batch`: calls timed per latency sample);
    *   `framework` and `signal` are set by the framework.

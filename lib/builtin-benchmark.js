@@ -9,6 +9,7 @@
 const native = require('./native');
 const check = require('./validate');
 const { SystemBenchmark } = require('./benchmarks');
+const { safeEmit } = require('./safe-emitter');
 
 /** A benchmark measured by the core, found by its registry name. */
 class BuiltinBenchmark extends SystemBenchmark {
@@ -30,6 +31,9 @@ class BuiltinBenchmark extends SystemBenchmark {
 
   /** A new native run of this benchmark with `this.options`. */
   createNative() {
+    // NaN, ±Infinity, symbols and functions would become defaults in JSON: refused here,
+    // with the option's path, before anything runs.
+    for (const [part, value] of Object.entries(this.options)) check.crossable(part, value);
     return native.NativeBenchmark(this.registryName, check.toJsonSafe(this.options));
   }
 
@@ -59,13 +63,9 @@ class BuiltinBenchmark extends SystemBenchmark {
 
   /** Emits `progress` here and `benchmark:progress` on the framework; listeners never break the run. */
   reportProgress(payload) {
-    try {
-      this.emit('progress', payload);
-      if (this.framework && typeof this.framework.emit === 'function') {
-        this.framework.emit('benchmark:progress', { name: this.registryName, ...payload });
-      }
-    } catch (err) {
-      process.emitWarning(`a 'progress' listener threw: ${err && err.message}`, { code: 'NOVACRON_LISTENER_ERROR' });
+    safeEmit(this, 'progress', payload);
+    if (this.framework && typeof this.framework.emit === 'function') {
+      safeEmit(this.framework, 'benchmark:progress', { name: this.registryName, ...payload });
     }
   }
 }

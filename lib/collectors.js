@@ -161,17 +161,18 @@ class CustomMetricsCollector {
 
   /** Records `value` for `name` (and `labels`, an object of strings). */
   record(name, value, labels = {}) {
-    check.string('name', name);
+    check.key('name', name);
     check.number('value', value, { min: -Infinity });
-    check.plainObject('labels', labels);
+    check.labels('labels', labels);
     this.reader.recordCustom(name, value, labels, false);
   }
 
   /** The original's API: `options.oneTime` drops the value after the next collect; `options.labels` labels it. */
   addMetric(name, value, options = {}) {
-    check.string('name', name);
+    check.key('name', name);
     check.number('value', value, { min: -Infinity });
     check.plainObject('options', options);
+    check.labels('options.labels', options.labels);
     this.reader.recordCustom(name, value, options.labels || {}, options.oneTime === true);
   }
 
@@ -183,7 +184,7 @@ class CustomMetricsCollector {
 
   /** Registers `fn`, called at every tick of a running collector; its value is recorded under `name`. */
   registerCollect(name, fn) {
-    check.string('name', name);
+    check.key('name', name);
     check.func('fn', fn);
     this.callbacks.set(name, fn);
   }

@@ -7,7 +7,7 @@
  * metrics collector's machine readings: the system's collector once `attachCollector` is
  * called (NovaCronPerformanceSystem does), else a machine-only collector of its own.
  */
-const { EventEmitter } = require('node:events');
+const { SafeEventEmitter } = require('./safe-emitter');
 const os = require('node:os');
 const native = require('./native');
 const check = require('./validate');
@@ -31,7 +31,7 @@ class BenchmarkTimeoutError extends Error {
   }
 }
 
-class PerformanceBenchmarkingFramework extends EventEmitter {
+class PerformanceBenchmarkingFramework extends SafeEventEmitter {
   /**
    * @param {object} [config] `metricsRetention` (ms, 30 days), `samplingInterval` (ms,
    *   1000), `benchmarkTimeout` (ms, 300000), `maxConcurrency` (2 × CPUs), `profilesPath`
@@ -143,7 +143,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     const BenchmarkClass = this.benchmarks.get(name);
     if (!BenchmarkClass) {
       const known = [...this.benchmarks.keys()].join(', ') || 'none registered';
-      throw new Error(`Benchmark '${name}' not found (registered: ${known})`);
+      throw new Error(`Benchmark '${check.preview(name)}' not found (registered: ${known})`);
     }
     check.plainObject('config', config);
     check.runOptions(config);
@@ -210,6 +210,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
   async runBenchmarkSuite(suiteConfig) {
     check.plainObject('suiteConfig', suiteConfig);
     const { benchmarks, concurrency = 1, sequential = false } = suiteConfig;
+    check.bool('suiteConfig.sequential', sequential);
     if (!Array.isArray(benchmarks)) {
       throw new TypeError(`suiteConfig.benchmarks: got ${check.show(benchmarks)} (accepted: a list of { name, config })`);
     }
@@ -243,7 +244,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     const OptimizerClass = this.optimizers.get(name);
     if (!OptimizerClass) {
       const known = [...this.optimizers.keys()].join(', ') || 'none registered';
-      throw new Error(`Optimizer '${name}' not found (registered: ${known})`);
+      throw new Error(`Optimizer '${check.preview(name)}' not found (registered: ${known})`);
     }
     check.plainObject('config', config);
     try {
@@ -469,6 +470,7 @@ function validateConfig(c) {
   check.number('maxConcurrency', c.maxConcurrency, { min: 1, integer: true });
   check.number('cleanupTimeout', c.cleanupTimeout, { min: 0, max: check.MAX_TIMER_MS });
   check.string('metricsPath', c.metricsPath);
+  check.optionalBool(c, 'startMonitoring');
 }
 
 /** Waits for `promise` to settle, at most `ms`. */

@@ -9,7 +9,8 @@
  * GC) to the `application` slot, stores it under the same timestamp, and emits
  * `metrics:collected` with the complete sample.
  */
-const { EventEmitter } = require('node:events');
+const { SafeEventEmitter } = require('./safe-emitter');
+const { writeFileAtomic } = require('./fs-safe');
 const fs = require('node:fs/promises');
 const path = require('node:path');
 const native = require('./native');
@@ -24,7 +25,10 @@ const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metric
 const DEFAULT_METRICS_PORT = 9464;
 const MAX_TIMER_MS = check.MAX_TIMER_MS;
 
-class PerformanceMetricsCollector extends EventEmitter {
+/** Options that are booleans: `'false'` or `0` is a TypeError, not a silent true. */
+const BOOLEAN_OPTIONS = ['enableRealtime', 'enableHistorical', 'enableAggregation', 'compressionEnabled', 'gpu'];
+
+class PerformanceMetricsCollector extends SafeEventEmitter {
   /**
    * @param {object} [config] `collectionInterval` (ms, 5000; falls back to the profile's
    *   `updateInterval`), `storageInterval` (ms between store flushes, 60000),
@@ -52,7 +56,13 @@ class PerformanceMetricsCollector extends EventEmitter {
       collectionInterval: interval,
     };
     check.number('config.batchSize', this.config.batchSize, { min: 1, integer: true });
-    if (this.config.prometheus !== undefined) check.plainObject('config.prometheus', this.config.prometheus);
+    for (const flag of BOOLEAN_OPTIONS) check.optionalBool(this.config, flag, 'config.');
+    if (this.config.prometheus !== undefined) {
+      const prom = check.plainObject('config.prometheus', this.config.prometheus);
+      check.optionalBool(prom, 'enabled', 'config.prometheus.');
+      if (prom.host !== undefined) check.string('config.prometheus.host', prom.host);
+      check.optionalNumber(prom, 'port', 'config.prometheus.', { min: 0, max: 65535, integer: true });
+    }
     this.native = native.NativeCollector({
       collectionInterval: this.config.collectionInterval,
       storageInterval: this.config.storageInterval,
@@ -183,6 +193,7 @@ class PerformanceMetricsCollector extends EventEmitter {
    */
   async getMetrics(query = {}) {
     check.plainObject('query', query);
+    check.optionalBool(query, 'aggregated');
     const q = { ...query };
     for (const key of ['startTime', 'endTime']) {
       if (q[key] instanceof Date) q[key] = q[key].getTime();
@@ -223,7 +234,7 @@ class PerformanceMetricsCollector extends EventEmitter {
       if (this.config.enableHistorical !== false) {
         const dir = path.join(this.config.storageLocation, 'aggregated');
         await fs.mkdir(dir, { recursive: true });
-        await fs.writeFile(path.join(dir, `aggregated_${period}_${bucket}.json`), JSON.stringify(agg, null, 2));
+        await writeFileAtomic(path.join(dir, `aggregated_${period}_${bucket}.json`), JSON.stringify(agg, null, 2));
       }
       result[period] = agg;
     }
@@ -242,7 +253,10 @@ class PerformanceMetricsCollector extends EventEmitter {
   }
 
   /** Serves `/metrics` (default 127.0.0.1:9464; port 0 picks one); resolves `{ host, port, url }`. */
-  async startMetricsServer({ host = '127.0.0.1', port = DEFAULT_METRICS_PORT } = {}) {
+  async startMetricsServer(options = {}) {
+    // `startMetricsServer(NaN)` must not destructure to the default port.
+    check.plainObject('options', options);
+    const { host = '127.0.0.1', port = DEFAULT_METRICS_PORT } = options;
     check.string('host', host);
     check.number('port', port, { min: 0, max: 65535, integer: true });
     return this.native.startServer(host, port);

@@ -45,9 +45,11 @@ const REGISTRY_NAME = NetworkStorageBenchmark.registryName;
  * `{ address, connections(), stop() }`. The peer's threads do not keep Node alive. The
  * core checks the address and the port range.
  */
-function startPeer({ bind = '127.0.0.1', port = 5301 } = {}) {
+function startPeer(options = {}) {
+  check.plainObject('options', options);
+  const { bind = '127.0.0.1', port = 5301 } = options;
   check.string('bind', bind);
-  if (typeof port !== 'number') throw new TypeError(`port: got ${check.show(port)} (accepted: a port number)`);
+  if (typeof port !== 'number' || Number.isNaN(port)) throw new TypeError(`port: got ${check.show(port)} (accepted: a port number)`);
   return native.NativePeer(bind, port);
 }
 

@@ -43,14 +43,19 @@ class EnvironmentProfile {
   /** Deep-merges `overrides` into the configuration and validates the result. */
   applyOverrides(overrides) {
     check.plainObject('overrides', overrides);
+    check.crossable('overrides', overrides);
     const merged = this.deepMerge(this.config, overrides);
     native.validateProfile(this.name, merged);
     this.config = merged;
   }
 
-  /** Recursive merge for objects; arrays, primitives and null from `source` replace. */
+  /**
+   * Recursive merge for objects; arrays, primitives and null from `source` replace. Keys
+   * `__proto__`, `constructor` and `prototype` are dropped (with a process warning) from
+   * both inputs, so the result never carries a caller-chosen prototype.
+   */
   deepMerge(target, source) {
-    return native.deepMerge(target, source);
+    return native.deepMerge(check.withoutForbiddenKeys(target, 'deepMerge target'), check.withoutForbiddenKeys(source, 'deepMerge source'));
   }
 }
 
@@ -78,7 +83,10 @@ const builtinClasses = Object.fromEntries(BUILTINS.map((info) => [info.className
 /** A user-defined profile: `new CustomProfile(name, configuration)`. */
 class CustomProfile extends EnvironmentProfile {
   constructor(name, configuration = {}) {
+    check.string('name', name);
     check.plainObject('configuration', configuration);
+    // Refuses prototype keys, NaN, cycles and deep nesting with the field's path.
+    check.crossable('configuration', configuration);
     super(name, structuredClone(configuration));
   }
   getDefaultConfiguration() {
@@ -101,6 +109,7 @@ class ProfileOptimizer {
   constructor(baseProfile, workloadCharacteristics = {}) {
     const config = baseProfile instanceof EnvironmentProfile ? baseProfile.getConfiguration() : baseProfile;
     check.plainObject('baseProfile', config);
+    check.crossable('baseProfile', config);
     check.plainObject('workloadCharacteristics', workloadCharacteristics);
     native.tuneProfile({}, workloadCharacteristics); // validates the flags now
     this.baseProfile = config;
@@ -114,28 +123,34 @@ class ProfileOptimizer {
 
   /** Applies the `cpuIntensive` rules to `config` in place. */
   optimizeCPUSettings(config) {
-    return replaceContents(config, native.tuneProfile(config, { cpuIntensive: true }));
+    return tuneInPlace(config, 'cpuIntensive');
   }
 
   /** Applies the `memoryIntensive` rules to `config` in place. */
   optimizeMemorySettings(config) {
-    return replaceContents(config, native.tuneProfile(config, { memoryIntensive: true }));
+    return tuneInPlace(config, 'memoryIntensive');
   }
 
   /** Applies the `ioIntensive` rules to `config` in place. */
   optimizeIOSettings(config) {
-    return replaceContents(config, native.tuneProfile(config, { ioIntensive: true }));
+    return tuneInPlace(config, 'ioIntensive');
   }
 
   /** Applies the `networkIntensive` rules to `config` in place. */
   optimizeNetworkSettings(config) {
-    return replaceContents(config, native.tuneProfile(config, { networkIntensive: true }));
+    return tuneInPlace(config, 'networkIntensive');
   }
 
   /** Applies the `mlWorkload` rules to `config` in place. */
   optimizeMLSettings(config) {
-    return replaceContents(config, native.tuneProfile(config, { mlWorkload: true }));
+    return tuneInPlace(config, 'mlWorkload');
   }
+}
+
+/** Tunes `config` (a plain object, checked first) for one workload flag, in place. */
+function tuneInPlace(config, flag) {
+  check.plainObject('config', config);
+  return replaceContents(config, native.tuneProfile(config, { [flag]: true }));
 }
 
 function replaceContents(target, source) {
@@ -155,6 +170,7 @@ class EnvironmentProfileManager {
     this.config = { profilesPath: './profiles', defaultProfile: 'development', autoDetectEnvironment: true, ...config };
     check.string('profilesPath', this.config.profilesPath);
     check.string('defaultProfile', this.config.defaultProfile);
+    check.bool('autoDetectEnvironment', this.config.autoDetectEnvironment);
     /** Built-in profile objects by name. */
     this.profiles = new Map();
     /** Custom profile objects by name (filled as they are saved or loaded). */
@@ -175,6 +191,8 @@ class EnvironmentProfileManager {
    * An empty name detects the environment. Unknown names and malformed files throw.
    */
   async loadProfile(profileName) {
+    // Only a missing or empty name detects; null, numbers and objects are caller mistakes.
+    if (profileName !== undefined && profileName !== '') check.string('profileName', profileName);
     const name = profileName || this.detectEnvironment();
     check.string('profileName', name);
     const config = native.loadProfile(this.config.profilesPath, name);
@@ -205,6 +223,7 @@ class EnvironmentProfileManager {
   async saveCustomProfile(name, configuration) {
     check.string('name', name);
     check.plainObject('configuration', configuration);
+    check.crossable('configuration', configuration);
     native.saveProfile(this.config.profilesPath, name, configuration);
     this.customProfiles.set(name, new CustomProfile(name, configuration));
   }
@@ -253,7 +272,7 @@ class EnvironmentProfileManager {
   async optimizeProfile(profileName, workloadCharacteristics = {}) {
     check.string('profileName', profileName);
     if (!this.profiles.has(profileName)) {
-      throw new Error(`Profile ${profileName} not found (accepted: a built-in profile name: ${[...this.profiles.keys()].join(', ')})`);
+      throw new Error(`Profile ${check.preview(profileName)} not found (accepted: a built-in profile name: ${[...this.profiles.keys()].join(', ')})`);
     }
     const base = await this.getProfileConfiguration(profileName);
     const optimized = await new ProfileOptimizer(base, workloadCharacteristics).optimize();

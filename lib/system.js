@@ -17,11 +17,16 @@ const path = require('node:path');
 const check = require('./validate');
 const native = require('./native');
 
+/** Framework settings a system config may set over its profile's `framework` section. */
+const FRAMEWORK_KEYS = ['metricsRetention', 'samplingInterval', 'benchmarkTimeout', 'maxConcurrency', 'cleanupTimeout'];
+
 class NovaCronPerformanceSystem {
   /**
    * @param {object} [config] `environment` (profile name, 'production'), `autoStart`
    *   (true unless literally false), `profilePath` ('./profiles'), `dataPath`
-   *   ('./performance-data'); other keys are forwarded to the framework.
+   *   ('./performance-data'); other keys are forwarded to the framework. Precedence of
+   *   framework settings (`benchmarkTimeout`, `samplingInterval`, ...): a call's options >
+   *   this config > the profile's `framework` section, on initialize and on every switch.
    */
   constructor(config = {}) {
     check.plainObject('config', config);
@@ -29,6 +34,7 @@ class NovaCronPerformanceSystem {
     check.string('config.environment', this.config.environment);
     check.string('config.profilePath', this.config.profilePath);
     check.string('config.dataPath', this.config.dataPath);
+    check.bool('config.autoStart', this.config.autoStart);
     this.framework = null;
     this.metricsCollector = null;
     this.dashboard = null;
@@ -53,10 +59,11 @@ class NovaCronPerformanceSystem {
       defaultProfile: this.config.environment,
     });
     const profile = await profileManager.loadProfile(this.config.environment);
+    // Precedence: a call's options > this system config > the profile (see frameworkConfig).
     this.framework = new PerformanceBenchmarkingFramework({
       metricsPath: this.config.dataPath,
+      ...this.frameworkConfig(profile),
       ...this.config,
-      ...profile.framework,
       startMonitoring: false,
     });
     this.metricsCollector = new PerformanceMetricsCollector(this.collectorConfig(profile));
@@ -66,6 +73,17 @@ class NovaCronPerformanceSystem {
     this.isInitialized = true;
     if (this.config.autoStart !== false) await this.start();
     return this;
+  }
+
+  /**
+   * The framework settings of `profile` with the system config's own framework keys on
+   * top: a `benchmarkTimeout` or `samplingInterval` given to the system wins over the
+   * profile's (and a call's options win over both, see `runBenchmark`).
+   */
+  frameworkConfig(profile) {
+    const out = { ...profile.framework };
+    for (const key of FRAMEWORK_KEYS) if (this.config[key] !== undefined) out[key] = this.config[key];
+    return out;
   }
 
   /**
@@ -143,12 +161,15 @@ class NovaCronPerformanceSystem {
    */
   async switchProfile(profileName) {
     this.requireInitialized();
+    check.string('profileName', profileName);
+    // Loading validates the whole profile, and applying the framework settings validates
+    // them, before anything is stopped: a bad profile leaves the system as it was.
     const profile = await this.profileManager.loadProfile(profileName);
-    const wasRunning = this.isRunning;
-    if (wasRunning) await this.stop();
     // The collector keeps its sampling settings: a second collector on the same store
     // folder would hold a second set of in-memory heads.
-    this.framework.applyConfig(profile.framework);
+    this.framework.applyConfig(this.frameworkConfig(profile));
+    const wasRunning = this.isRunning;
+    if (wasRunning) await this.stop();
     this.currentProfile = profile;
     this.config.environment = profileName;
     if (wasRunning) await this.start();

@@ -3,7 +3,6 @@
 //! measuring threads belong to the core; progress events reach JS through the shared event
 //! pump, which ends with the run. Errors go through [`crate::error`] only.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -12,7 +11,6 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use novacron_perf_core::bench::control::{RunControl, PROGRESS_EVENT};
 use novacron_perf_core::bench::registry::{self, PreparedRun};
-use novacron_perf_core::bench::BenchError;
 use novacron_perf_core::events::EventBus;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -22,7 +20,7 @@ use crate::events::EventPump;
 use crate::framework::Json;
 
 /// Registry names of the core's built-in benchmarks.
-#[napi]
+#[napi(catch_unwind)]
 pub fn builtin_benchmarks() -> Vec<String> {
     registry::names().into_iter().map(str::to_owned).collect()
 }
@@ -40,7 +38,7 @@ pub struct NativeBenchmark {
 impl NativeBenchmark {
     /// Looks `name` up in the registry and checks `options` (types and ranges; targets are
     /// checked by `run`).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(name: String, options: Value) -> napi::Result<Self> {
         let prepared = registry::builtin(&name).js()?.prepare(&options).js()?;
         Ok(NativeBenchmark {
@@ -52,13 +50,13 @@ impl NativeBenchmark {
     }
 
     /// Registry name of this run's benchmark.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.prepared.name().to_owned()
     }
 
     /// Delivers `progress` events to `callback({ name, payload })`; callable once.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn subscribe(&self, callback: Function<Value, ()>) -> napi::Result<()> {
         let mut pump = self.pump.lock();
         if pump.is_some() {
@@ -73,7 +71,7 @@ impl NativeBenchmark {
     }
 
     /// Checks the targets, runs, and resolves to the report; callable once.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(ts_return_type = "Promise<any>", catch_unwind)]
     pub fn run(&self) -> napi::Result<AsyncTask<BenchmarkTask>> {
         if self.started.swap(true, Ordering::SeqCst) {
             return Err(napi::Error::from_reason(
@@ -87,7 +85,7 @@ impl NativeBenchmark {
     }
 
     /// Stops every loop of the run; the run then rejects after its cleanup.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.ctl.cancel();
     }
@@ -104,16 +102,11 @@ impl Task for BenchmarkTask {
     type JsValue = Json;
 
     fn compute(&mut self) -> napi::Result<Value> {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.prepared.run(&self.ctl)));
-        self.ctl.release_events();
-        match outcome {
-            Ok(r) => r.js(),
-            Err(_) => Err(BenchError::Io(format!(
-                "{}: internal error (a panic was caught; nothing was left running)",
-                self.prepared.name()
-            )))
-            .js(),
-        }
+        let (prepared, ctl) = (&self.prepared, &self.ctl);
+        let outcome = crate::guard::guard(prepared.name(), || prepared.run(ctl).js());
+        // Released whatever happened, so the event pump ends with the run.
+        ctl.release_events();
+        outcome
     }
 
     fn resolve(&mut self, _env: Env, output: Value) -> napi::Result<Json> {

@@ -40,7 +40,7 @@ pub struct NativeCollector {
 #[napi]
 impl NativeCollector {
     /// Validates the options and opens the history store (creating its folder).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: Value) -> napi::Result<Self> {
         let config = CollectorConfig::from_json(&options).js()?;
         let events = EventBridge::new();
@@ -53,19 +53,19 @@ impl NativeCollector {
     }
 
     /// Delivers core events to `callback({ name, payload })`; callable once.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
         self.events.subscribe(callback)
     }
 
     /// Tells the core whether JS listens to event `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_event_interest(&self, name: String, listening: bool) {
         self.events.bus().set_interest(&name, listening);
     }
 
     /// A handle on this collector for `NativeFramework.attachCollector`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn handle(&self) -> CollectorHandle {
         CollectorHandle {
             collector: Arc::clone(&self.collector),
@@ -73,41 +73,41 @@ impl NativeCollector {
     }
 
     /// Starts the clock thread; false when it already runs.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start(&self) -> napi::Result<bool> {
         self.collector.start().js()
     }
 
     /// Stops and joins the clock thread and flushes the store, off the JS thread.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
     pub fn stop(&self) -> AsyncTask<Blocking> {
         let c = Arc::clone(&self.collector);
         Blocking::task(move || Ok(Value::Bool(c.stop().js()?)))
     }
 
     /// Flushes the history store, off the JS thread; resolves to the samples flushed.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(ts_return_type = "Promise<number>", catch_unwind)]
     pub fn flush(&self) -> AsyncTask<Blocking> {
         let c = Arc::clone(&self.collector);
         Blocking::task(move || Ok(Value::from(c.flush().js()?)))
     }
 
     /// Takes one tick now (all sources), off the JS thread; resolves to the sample.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(ts_return_type = "Promise<any>", catch_unwind)]
     pub fn tick_now(&self) -> AsyncTask<Blocking> {
         let c = Arc::clone(&self.collector);
         Blocking::task(move || Ok(c.tick_now()))
     }
 
     /// Reads one source outside the clock, off the JS thread.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(ts_return_type = "Promise<any>", catch_unwind)]
     pub fn read_source(&self, name: String) -> AsyncTask<Blocking> {
         let c = Arc::clone(&self.collector);
         Blocking::task(move || c.read_source(&name).js())
     }
 
     /// Stores and exports the JS half of the `application` sample of tick `timestamp`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn record_application(&self, timestamp: i64, sample: Value) -> napi::Result<()> {
         self.collector
             .record_js_application(timestamp, &sample)
@@ -115,7 +115,7 @@ impl NativeCollector {
     }
 
     /// Records a custom metric value.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn record_custom(
         &self,
         name: String,
@@ -137,13 +137,13 @@ impl NativeCollector {
     }
 
     /// Removes a custom metric; true when it existed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_custom(&self, name: String) -> bool {
         self.collector.pushed().lock().remove_custom(&name)
     }
 
     /// Records ML figures (`trainingTime`, `modelAccuracy`, …).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn record_ml_values(&self, values: Value) -> napi::Result<()> {
         let map = values.as_object().ok_or_else(|| {
             invalid(format!(
@@ -158,7 +158,7 @@ impl NativeCollector {
     }
 
     /// Records the duration of one ML stage.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn record_ml_stage(
         &self,
         workflow: String,
@@ -173,7 +173,7 @@ impl NativeCollector {
     }
 
     /// Runs a `getMetrics` query against the history store, off the JS thread.
-    #[napi(ts_return_type = "Promise<any[]>")]
+    #[napi(ts_return_type = "Promise<any[]>", catch_unwind)]
     pub fn query(&self, q: Value) -> napi::Result<AsyncTask<Blocking>> {
         let parsed = query::MetricsQuery::from_json(&q).js()?;
         let c = Arc::clone(&self.collector);
@@ -188,13 +188,13 @@ impl NativeCollector {
     }
 
     /// The latest readings in the Prometheus text format.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn prometheus_text(&self) -> String {
         self.collector.prometheus_text()
     }
 
     /// Serves `/metrics` on `host:port` (port 0 picks one); resolves `{ host, port, url }`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start_server(&self, host: String, port: u32) -> napi::Result<Value> {
         let mut server = self.server.lock();
         if server.is_some() {
@@ -217,7 +217,7 @@ impl NativeCollector {
     }
 
     /// Closes the `/metrics` listener; false when none was open.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop_server(&self) -> bool {
         match self.server.lock().take() {
             Some(s) => {
@@ -229,7 +229,7 @@ impl NativeCollector {
     }
 
     /// Sources' health, store figures, the collector's own CPU time, listener address.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn status(&self) -> napi::Result<Value> {
         let mut status = to_value(&self.collector.status())?;
         if let Some(s) = self.server.lock().as_ref() {
@@ -240,7 +240,7 @@ impl NativeCollector {
     }
 
     /// The last tick's sample, or null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn last_sample(&self) -> Value {
         self.collector.last_sample().unwrap_or(Value::Null)
     }

@@ -13,7 +13,29 @@ pub fn to_js(err: CoreError) -> Error {
         "RangeError" => Status::NumberExpected,
         _ => Status::GenericFailure,
     };
-    Error::new(status, err.to_string())
+    Error::new(status, shorten(&err.to_string()))
+}
+
+/// Longest message handed to JS, in characters.
+const MAX_MESSAGE_CHARS: usize = 400;
+/// Characters kept from the start (the field) and the end (what is accepted).
+const HEAD_CHARS: usize = 180;
+const TAIL_CHARS: usize = 200;
+
+/// Cuts the middle out of an over-long message: messages are "field: got <value>
+/// (accepted: ...)", so the head names the field, the tail says what is accepted, and a
+/// hostile value of megabytes in between is not echoed whole.
+pub fn shorten(message: &str) -> String {
+    let n = message.chars().count();
+    if n <= MAX_MESSAGE_CHARS {
+        return message.to_owned();
+    }
+    let head: String = message.chars().take(HEAD_CHARS).collect();
+    let tail: String = message.chars().skip(n - TAIL_CHARS).collect();
+    format!(
+        "{head}… ({} characters cut) …{tail}",
+        n - HEAD_CHARS - TAIL_CHARS
+    )
 }
 
 /// Shorthand for results of core calls.

@@ -61,7 +61,7 @@ pub struct NativeFramework {
 #[napi]
 impl NativeFramework {
     /// Opens the data folder (creating it) and prepares a stopped sampler.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: FrameworkOptions) -> napi::Result<Self> {
         let config =
             SamplerConfig::new(options.sampling_interval, options.metrics_retention).js()?;
@@ -86,25 +86,25 @@ impl NativeFramework {
     }
 
     /// Delivers core events to `callback({ name, payload })`; callable once.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
         self.events.subscribe(callback)
     }
 
     /// Tells the core whether JS listens to event `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_event_interest(&self, name: String, listening: bool) {
         self.events.bus().set_interest(&name, listening);
     }
 
     /// Counters of the event bus: `{ sent, skipped, dropped }`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn event_stats(&self) -> napi::Result<Value> {
         to_value(&self.events.bus().stats())
     }
 
     /// Marks `name` running; fails with "Benchmark '<name>' is already running".
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn begin_run(&self, name: String) -> napi::Result<NativeRun> {
         validate_benchmark_name(&name).js()?;
         let guard = self.runs.begin(&name).js()?;
@@ -115,56 +115,56 @@ impl NativeFramework {
     }
 
     /// Names running now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn active_runs(&self) -> Vec<String> {
         self.runs.list()
     }
 
     /// A system snapshot; CPU usage covers the time since the previous snapshot or sample.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn snapshot(&self) -> napi::Result<Value> {
         to_value(&self.view.snapshot_now())
     }
 
     /// One system sample (`collectSystemMetrics`); CPU usage as for [`Self::snapshot`].
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn collect_system_metrics(&self) -> napi::Result<Value> {
         to_value(&self.view.sample_now())
     }
 
     /// Usage of the file system holding the data folder (leaves the CPU baseline alone).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn disk_usage(&self) -> napi::Result<Value> {
         to_value(&self.view.disk_usage())
     }
 
     /// Network counters since boot and established connections (leaves the CPU baseline alone).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn network_stats(&self) -> napi::Result<Value> {
         to_value(&self.view.network_stats())
     }
 
     /// Starts the sampler (no-op when running).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start_sampling(&self) -> napi::Result<()> {
         self.sampler.start().js()
     }
 
     /// Takes the sampler's readings from this collector (the system's) instead of a
     /// machine-only collector of its own.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn attach_collector(&self, collector: &CollectorHandle) -> napi::Result<()> {
         self.sampler.attach(collector.collector()).js()
     }
 
     /// Stops the sampler and persists the series (no-op when stopped).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop_sampling(&self) {
         self.sampler.stop();
     }
 
     /// Applies a new interval and retention to the sampler, running or not.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn configure_sampling(
         &self,
         sampling_interval: f64,
@@ -176,19 +176,19 @@ impl NativeFramework {
     }
 
     /// `{ running, intervalMs, capacity, kept, ticks }`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn sampler_status(&self) -> napi::Result<Value> {
         to_value(&self.sampler.status())
     }
 
     /// The sampled series `{ cpu, memory, disk, network }`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn system_series(&self) -> Value {
         self.sampler.series()
     }
 
     /// Writes a benchmark result; resolves to the file path.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn store_benchmark(
         &self,
         name: String,
@@ -200,14 +200,14 @@ impl NativeFramework {
     }
 
     /// Writes a suite result; resolves to the file path.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn store_suite(&self, timestamp: i64, result: Value) -> AsyncTask<Blocking> {
         let store = self.store.clone();
         Blocking::task(move || path_value(store.store_suite(timestamp, &result)))
     }
 
     /// Writes an optimization result; resolves to the file path.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn store_optimization(
         &self,
         name: String,
@@ -219,14 +219,14 @@ impl NativeFramework {
     }
 
     /// Writes a report; resolves to the file path.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn store_report(&self, start: i64, end: i64, report: Value) -> AsyncTask<Blocking> {
         let store = self.store.clone();
         Blocking::task(move || path_value(store.store_report(start, end, &report)))
     }
 
     /// Reads stored benchmark results back, newest first.
-    #[napi(ts_return_type = "Promise<any[]>")]
+    #[napi(ts_return_type = "Promise<any[]>", catch_unwind)]
     pub fn list_benchmarks(&self, query: ResultQuery) -> AsyncTask<Blocking> {
         let store = self.store.clone();
         let q = ListQuery {
@@ -253,39 +253,39 @@ pub struct NativeRun {
 #[napi]
 impl NativeRun {
     /// Frees the name; returns a snapshot whose CPU usage covers the run.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn finish(&mut self) -> napi::Result<Value> {
         let since = self.guard.take().and_then(|g| g.cpu_at_start);
         to_value(&self.view.snapshot_since(since.as_ref()))
     }
 
     /// Frees the name without a snapshot (failed or timed-out runs); idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn release(&mut self) {
         self.guard.take();
     }
 }
 
 /// `SuiteResult.summary` of BenchmarkRunResult objects.
-#[napi]
+#[napi(catch_unwind)]
 pub fn suite_summary(results: Vec<Value>) -> napi::Result<Value> {
     to_value(&suite::suite_summary(&results))
 }
 
 /// Optimization `improvements` (api-spec §3.5).
-#[napi]
+#[napi(catch_unwind)]
 pub fn improvements(target_metrics: Value, result: Value) -> Value {
     suite::improvements(&target_metrics, &result)
 }
 
 /// `calculateMetricStats` (api-spec §3.7); `null` for no entries.
-#[napi]
+#[napi(catch_unwind)]
 pub fn metric_stats(entries: Vec<Value>) -> napi::Result<Value> {
     to_value(&suite::metric_stats(&entries))
 }
 
 /// Checks a benchmark name (it becomes part of a file name).
-#[napi]
+#[napi(catch_unwind)]
 pub fn validate_benchmark_name_js(name: String) -> napi::Result<()> {
     validate_benchmark_name(&name).js()
 }
@@ -330,7 +330,8 @@ impl Task for Blocking {
 
     fn compute(&mut self) -> napi::Result<Value> {
         match self.0.take() {
-            Some(f) => f(),
+            // On libuv's pool: a panic here would abort the process.
+            Some(f) => crate::guard::guard("framework task", f),
             None => Err(napi::Error::from_reason("task already ran")),
         }
     }

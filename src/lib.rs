@@ -8,6 +8,7 @@ mod collector;
 mod error;
 mod events;
 mod framework;
+mod guard;
 mod peer;
 mod profiles;
 mod stats;

@@ -16,7 +16,7 @@ pub struct NativePeer {
 #[napi]
 impl NativePeer {
     /// Binds TCP and UDP on `bind:port` (port 0: any free port) and starts serving.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(bind: String, port: f64) -> napi::Result<Self> {
         let peer = net::start_peer(&bind, port).js()?;
         let address = peer.local_addr().to_string();
@@ -27,19 +27,19 @@ impl NativePeer {
     }
 
     /// `host:port` the peer listens on (TCP and UDP).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn address(&self) -> String {
         self.address.clone()
     }
 
     /// Connections being served now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn connections(&self) -> u32 {
         self.peer.as_ref().map_or(0, |p| p.connections() as u32)
     }
 
     /// Closes the sockets and joins the threads; idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&mut self) {
         if let Some(p) = self.peer.take() {
             p.stop();

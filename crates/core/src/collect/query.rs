@@ -122,9 +122,11 @@ impl MetricsQuery {
                 }
             },
         };
-        let stat = match v.get("stat").and_then(Value::as_str) {
-            None => "avg",
-            Some(s) => ["avg", "min", "max", "sum", "count"]
+        // A stat that is not a string is an error, not the default: `{ stat: 5 }` is a
+        // caller's mistake that would otherwise silently read as avg.
+        let stat = match v.get("stat") {
+            None | Some(Value::Null) => "avg",
+            Some(Value::String(s)) => ["avg", "min", "max", "sum", "count"]
                 .into_iter()
                 .find(|k| *k == s)
                 .ok_or_else(|| {
@@ -132,6 +134,11 @@ impl MetricsQuery {
                         "stat: got {s:?} (accepted: avg, min, max, sum, count)"
                     ))
                 })?,
+            Some(other) => {
+                return Err(err(format!(
+                    "stat: got {other} (accepted: avg, min, max, sum, count)"
+                )))
+            }
         };
         let limit = match v.get("limit") {
             None | Some(Value::Null) => DEFAULT_LIMIT,
@@ -288,6 +295,7 @@ mod tests {
             (json!({ "limit": 0 }), "limit"),
             (json!({ "labels": { "device": 1 } }), "labels.device"),
             (json!({ "stat": "median" }), "stat"),
+            (json!({ "stat": 5, "step": 1000 }), "stat"),
         ] {
             let e = MetricsQuery::from_json(&q).unwrap_err().to_string();
             assert!(e.starts_with(field), "{q}: {e}");

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::FrameworkError;
-use crate::fsutil::{ensure_writable_dir, write_json_atomic};
+use crate::fsutil::{ensure_writable_dir, read_in_dir, write_json_atomic};
 
 /// The result folder of one framework.
 #[derive(Debug, Clone)]
@@ -165,13 +165,24 @@ fn parse_benchmark_file(file: &str) -> Option<(String, i64)> {
 }
 
 fn read_json(path: &Path) -> Result<Value, FrameworkError> {
-    let text = fs::read_to_string(path).map_err(|e| {
+    let storage = |e: String| {
         FrameworkError::Storage(format!("cannot read result file '{}': {e}", path.display()))
-    })?;
-    serde_json::from_str(&text).map_err(|e| FrameworkError::CorruptResult {
+    };
+    // Opened without following links and only as a regular file of its folder.
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let text = read_in_dir(dir, name)
+        .map_err(|e| storage(e.to_string()))?
+        .ok_or_else(|| storage("it no longer exists".into()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| FrameworkError::CorruptResult {
         path: path.display().to_string(),
         message: e.to_string(),
-    })
+    })?;
+    // A hand-edited file must not hand JS an object with a chosen prototype.
+    Ok(crate::profiles::merge::strip_forbidden(&value))
 }
 
 #[cfg(test)]
@@ -258,5 +269,24 @@ mod tests {
             Some(("a".into(), 12))
         );
         assert_eq!(parse_benchmark_file(".benchmark_a_12.json.tmp-1"), None);
+    }
+
+    #[test]
+    fn result_files_are_read_without_links_or_prototype_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultStore::open(dir.path()).unwrap();
+        let outside = dir.path().join("outside.json");
+        fs::write(&outside, "{}").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.path().join("benchmarks/benchmark_l_5.json"))
+            .unwrap();
+        assert!(store.list_benchmarks(&ListQuery::default()).is_err());
+        fs::remove_file(dir.path().join("benchmarks/benchmark_l_5.json")).unwrap();
+        fs::write(
+            dir.path().join("benchmarks/benchmark_p_6.json"),
+            r#"{"name":"p","__proto__":{"x":1},"r":{"constructor":2}}"#,
+        )
+        .unwrap();
+        let list = store.list_benchmarks(&ListQuery::default()).unwrap();
+        assert_eq!(list, vec![json!({"name": "p", "r": {}})]);
     }
 }

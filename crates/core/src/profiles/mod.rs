@@ -67,6 +67,14 @@ pub enum ProfileError {
         /// OS error.
         message: String,
     },
+    /// A value that must be an object (a profile configuration) is not one.
+    #[error("{field}: got {got} (accepted: an object)")]
+    NotAnObject {
+        /// The argument or field.
+        field: String,
+        /// A preview of the value, as JSON.
+        got: String,
+    },
     /// A workload flag that `ProfileOptimizer` does not know, or that is not a boolean.
     #[error("workloadCharacteristics.{flag}: got {got} (accepted: booleans cpuIntensive, memoryIntensive, ioIntensive, networkIntensive, mlWorkload)")]
     WorkloadFlag {
@@ -81,7 +89,9 @@ impl ProfileError {
     /// JS error kind this maps to.
     pub fn js_kind(&self) -> &'static str {
         match self {
-            ProfileError::InvalidName(_) | ProfileError::WorkloadFlag { .. } => "TypeError",
+            ProfileError::InvalidName(_)
+            | ProfileError::WorkloadFlag { .. }
+            | ProfileError::NotAnObject { .. } => "TypeError",
             ProfileError::Invalid { accepted, .. } if accepted.starts_with("a number") => {
                 "RangeError"
             }
@@ -99,8 +109,21 @@ pub fn validate_name(name: &str) -> Result<(), ProfileError> {
     if crate::fsutil::is_plain_identifier(name, MAX_NAME_LEN, &[]) {
         Ok(())
     } else {
-        Err(ProfileError::InvalidName(name.to_owned()))
+        Err(ProfileError::InvalidName(preview_str(name)))
     }
+}
+
+/// Longest part of a caller's value echoed in a message: a hostile value of megabytes is
+/// cut, not repeated.
+pub const PREVIEW_CHARS: usize = 80;
+
+/// `s` cut to [`PREVIEW_CHARS`] characters, with `…` when it was longer.
+pub fn preview_str(s: &str) -> String {
+    if s.chars().count() <= PREVIEW_CHARS {
+        return s.to_owned();
+    }
+    let cut: String = s.chars().take(PREVIEW_CHARS).collect();
+    format!("{cut}…")
 }
 
 #[cfg(test)]

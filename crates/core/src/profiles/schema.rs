@@ -24,6 +24,8 @@ pub const AGGRESSIVENESS: [&str; 3] = ["conservative", "moderate", "aggressive"]
 enum Rule {
     /// Finite number > 0 (or ≥ the given minimum).
     PositiveNumber(f64),
+    /// A period in ms ≥ the given minimum that a timer can hold (≤ [`MAX_TIMER_MS`]).
+    Millis(f64),
     /// Integer ≥ 1.
     PositiveInt,
     /// Number in (0, 1].
@@ -39,8 +41,8 @@ enum Rule {
 /// Known keys of each section (a `*` sub-section applies to every sub-section).
 const RULES: &[(&str, Rule)] = &[
     ("framework.metricsRetention", Rule::PositiveNumber(1.0)),
-    ("framework.samplingInterval", Rule::PositiveNumber(100.0)),
-    ("framework.benchmarkTimeout", Rule::PositiveNumber(1.0)),
+    ("framework.samplingInterval", Rule::Millis(100.0)),
+    ("framework.benchmarkTimeout", Rule::Millis(1.0)),
     ("framework.maxConcurrency", Rule::PositiveInt),
     ("framework.enableDetailedLogging", Rule::Bool),
     ("framework.enableDebugMode", Rule::Bool),
@@ -64,7 +66,7 @@ const RULES: &[(&str, Rule)] = &[
         "optimizers.storage.targetIOPS",
         Rule::PositiveNumber(f64::MIN_POSITIVE),
     ),
-    ("monitoring.updateInterval", Rule::PositiveNumber(100.0)),
+    ("monitoring.updateInterval", Rule::Millis(100.0)),
     ("monitoring.maxDataPoints", Rule::PositiveInt),
     ("monitoring.enableRealtime", Rule::Bool),
     ("monitoring.enableHistorical", Rule::Bool),
@@ -74,14 +76,53 @@ const RULES: &[(&str, Rule)] = &[
     ("alerts.escalation.levels", Rule::StringList),
 ];
 
+/// Keys that would set or shadow a prototype when the value is rebuilt as a JS object
+/// (`obj["__proto__"] = v` sets the prototype). They are refused in every profile and
+/// dropped by [`super::merge::deep_merge`].
+pub const FORBIDDEN_KEYS: [&str; 3] = ["__proto__", "constructor", "prototype"];
+
+/// True for a key of [`FORBIDDEN_KEYS`].
+pub fn is_forbidden_key(key: &str) -> bool {
+    FORBIDDEN_KEYS.contains(&key)
+}
+
+/// The dotted path of the first forbidden key anywhere in `v` (arrays included).
+pub fn forbidden_key(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, child)| {
+            if is_forbidden_key(k) {
+                Some(k.clone())
+            } else {
+                forbidden_key(child).map(|p| format!("{k}.{p}"))
+            }
+        }),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, child)| forbidden_key(child).map(|p| format!("{i}.{p}"))),
+        _ => None,
+    }
+}
+
+/// Longest period a JS timer holds (setTimeout clamps larger values to 1 ms): a profile
+/// with a longer interval or timeout could be saved but never applied.
+pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
 /// Validates a whole profile configuration.
 pub fn validate(profile: &str, config: &Value) -> Result<(), ProfileError> {
     let invalid = |path: &str, got: &Value, accepted: &str| ProfileError::Invalid {
-        profile: profile.to_owned(),
+        profile: super::preview_str(profile),
         path: path.to_owned(),
-        got: got.to_string(),
+        got: preview(got),
         accepted: accepted.to_owned(),
     };
+    if let Some(path) = forbidden_key(config) {
+        return Err(invalid(
+            &path,
+            &Value::String(path.rsplit('.').next().unwrap_or_default().to_owned()),
+            "keys other than __proto__, constructor and prototype",
+        ));
+    }
     let Some(root) = config.as_object() else {
         return Err(invalid(
             "(configuration)",
@@ -175,6 +216,15 @@ fn matches<'a>(root: &'a Map<String, Value>, pattern: &str) -> Vec<(String, &'a 
     found
 }
 
+/// `v` as JSON, cut to a short preview (a hostile value of megabytes is not echoed).
+fn preview(v: &Value) -> String {
+    match v.as_f64() {
+        // As JS prints it: a whole double is written without ".0".
+        Some(f) if v.is_f64() && f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+        _ => super::preview_str(&v.to_string()),
+    }
+}
+
 fn is_list(v: &Value, item: fn(&Value) -> bool) -> bool {
     v.as_array().is_some_and(|a| a.iter().all(item))
 }
@@ -183,6 +233,7 @@ fn check(rule: Rule, v: &Value) -> Result<(), String> {
     let num = v.as_f64().filter(|x| x.is_finite());
     let ok = match rule {
         Rule::PositiveNumber(min) => num.is_some_and(|x| x >= min),
+        Rule::Millis(min) => num.is_some_and(|x| x >= min && x <= MAX_TIMER_MS),
         Rule::PositiveInt => v.as_u64().is_some_and(|x| x >= 1),
         Rule::Fraction => num.is_some_and(|x| x > 0.0 && x <= 1.0),
         Rule::CompressionLevel => v.as_u64().is_some_and(|x| x <= 9),
@@ -195,8 +246,11 @@ fn check(rule: Rule, v: &Value) -> Result<(), String> {
         return Ok(());
     }
     Err(match rule {
-        Rule::PositiveNumber(min) if min >= 1.0 => format!("a number >= {min}"),
-        Rule::PositiveNumber(_) => "a number > 0".into(),
+        Rule::Millis(_) if num.is_some_and(|x| x > MAX_TIMER_MS) => {
+            format!("a number <= {MAX_TIMER_MS} (ms, the longest timer)")
+        }
+        Rule::PositiveNumber(min) | Rule::Millis(min) if min >= 1.0 => format!("a number >= {min}"),
+        Rule::PositiveNumber(_) | Rule::Millis(_) => "a number > 0".into(),
         Rule::PositiveInt => "a number, an integer >= 1".into(),
         Rule::Fraction => "a number in (0, 1]".into(),
         Rule::CompressionLevel => "a number, an integer from 0 to 9".into(),
@@ -249,5 +303,29 @@ mod tests {
         let e = validate("p", &json!({"framework": {}})).unwrap_err();
         assert!(e.to_string().contains("benchmarks"), "{e}");
         assert!(validate("p", &json!([1])).is_err());
+    }
+
+    #[test]
+    fn prototype_keys_are_refused_and_values_previewed() {
+        // Built directly: a merge would already have dropped the key.
+        let mut cfg = find("production").unwrap().config();
+        cfg["framework"]
+            .as_object_mut()
+            .unwrap()
+            .insert("__proto__".into(), json!({"isAdmin": true}));
+        let e = validate("p", &cfg).unwrap_err();
+        assert!(e.to_string().contains("framework.__proto__"), "{e}");
+        let e = validate("p", &json!({"alerts": {"constructor": 1}})).unwrap_err();
+        assert!(e.to_string().contains("alerts.constructor"), "{e}");
+        let e = with(json!({"framework": {"samplingInterval": 1e12}})).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "framework.samplingInterval: got 1000000000000 (accepted: a number <= 2147483647"
+            ),
+            "{e}"
+        );
+        assert_eq!(e.js_kind(), "RangeError");
+        let e = with(json!({"framework": {"samplingInterval": "x".repeat(100_000)}})).unwrap_err();
+        assert!(e.to_string().len() < 400, "{}", e.to_string().len());
     }
 }

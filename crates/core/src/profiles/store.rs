@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{builtin, merge::deep_merge, schema::validate, validate_name, ProfileError};
-use crate::fsutil::{ensure_writable_dir, write_json_atomic};
+use crate::fsutil::{ensure_writable_dir, read_in_dir, write_json_atomic};
 
 const OVERRIDES_SUFFIX: &str = "-overrides";
 
@@ -136,24 +136,36 @@ impl ProfileStore {
         self.dir.join(format!("{stem}.json"))
     }
 
-    /// Reads a JSON file; `None` when it does not exist.
+    /// Reads a JSON file of the folder; `None` when it does not exist. The file is opened
+    /// without following links and must be a regular file inside the folder, and a key
+    /// that would set a prototype in JS is refused (see [`super::schema::forbidden_key`]).
     fn read(&self, path: &Path) -> Result<Option<Value>, ProfileError> {
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(ProfileError::Io {
-                    file: path.display().to_string(),
-                    message: e.to_string(),
-                })
-            }
+        let io_err = |message: String| ProfileError::Io {
+            file: path.display().to_string(),
+            message,
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| ProfileError::Malformed {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| io_err("not a file name".into()))?;
+        let text = match read_in_dir(&self.dir, name) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(io_err(e.to_string())),
+        };
+        let value: Value = serde_json::from_str(&text).map_err(|e| ProfileError::Malformed {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if let Some(key_path) = super::schema::forbidden_key(&value) {
+            return Err(ProfileError::Malformed {
                 file: path.display().to_string(),
-                message: e.to_string(),
-            })
+                message: format!(
+                    "key '{key_path}' is refused (keys __proto__, constructor and prototype are not accepted)"
+                ),
+            });
+        }
+        Ok(Some(value))
     }
 }
 
@@ -223,5 +235,59 @@ mod tests {
             !dir.path().join("bad.json").exists(),
             "invalid profiles are not written"
         );
+    }
+
+    #[test]
+    fn links_and_prototype_keys_are_refused_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = dir.path().join("profiles");
+        fs::create_dir(&profiles).unwrap();
+        let outside = dir.path().join("secret.json");
+        let cfg = builtin::find("production").unwrap().config();
+        fs::write(&outside, cfg.to_string()).unwrap();
+        std::os::unix::fs::symlink(&outside, profiles.join("x.json")).unwrap();
+        let store = ProfileStore::new(&profiles);
+        let e = store.load("x").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        std::os::unix::fs::symlink(&outside, profiles.join("production-overrides.json")).unwrap();
+        assert!(store.load("production").is_err());
+        fs::remove_file(profiles.join("production-overrides.json")).unwrap();
+        fs::write(
+            profiles.join("evil.json"),
+            r#"{"framework": {"__proto__": {"isAdmin": true}}}"#,
+        )
+        .unwrap();
+        let e = store.load("evil").unwrap_err();
+        assert!(e.to_string().contains("framework.__proto__"), "{e}");
+    }
+
+    #[test]
+    fn save_does_not_write_through_a_link_at_the_old_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = dir.path().join("profiles");
+        fs::create_dir(&profiles).unwrap();
+        let target = dir.path().join("precious");
+        fs::write(&target, b"keep me").unwrap();
+        std::os::unix::fs::symlink(
+            &target,
+            profiles.join(format!(".mine.json.tmp-{}", std::process::id())),
+        )
+        .unwrap();
+        let cfg = builtin::find("production").unwrap().config();
+        ProfileStore::new(&profiles).save("mine", &cfg).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"keep me");
+        assert_eq!(ProfileStore::new(&profiles).load("mine").unwrap(), cfg);
+    }
+
+    #[test]
+    fn prototype_keys_are_refused_on_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = builtin::find("production").unwrap().config();
+        cfg["framework"]
+            .as_object_mut()
+            .unwrap()
+            .insert("__proto__".into(), json!({"isAdmin": true}));
+        let e = ProfileStore::new(dir.path()).save("p", &cfg).unwrap_err();
+        assert!(e.to_string().contains("framework.__proto__"), "{e}");
     }
 }

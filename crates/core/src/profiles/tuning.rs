@@ -21,7 +21,7 @@ pub fn validate_workload(workload: &Value) -> Result<(), ProfileError> {
     let Some(map) = workload.as_object() else {
         return Err(ProfileError::WorkloadFlag {
             flag: "(object)".into(),
-            got: workload.to_string(),
+            got: super::preview_str(&workload.to_string()),
         });
     };
     match map
@@ -29,8 +29,8 @@ pub fn validate_workload(workload: &Value) -> Result<(), ProfileError> {
         .find(|(k, v)| !FLAGS.contains(&k.as_str()) || !v.is_boolean())
     {
         Some((k, v)) => Err(ProfileError::WorkloadFlag {
-            flag: k.clone(),
-            got: v.to_string(),
+            flag: super::preview_str(k),
+            got: super::preview_str(&v.to_string()),
         }),
         None => Ok(()),
     }
@@ -39,6 +39,12 @@ pub fn validate_workload(workload: &Value) -> Result<(), ProfileError> {
 /// Returns `config` tuned for `workload`; `cpus` is the machine's logical CPU count.
 pub fn optimize(config: &Value, workload: &Value, cpus: usize) -> Result<Value, ProfileError> {
     validate_workload(workload)?;
+    if !config.is_object() {
+        return Err(ProfileError::NotAnObject {
+            field: "config".into(),
+            got: super::preview_str(&config.to_string()),
+        });
+    }
     let mut c = config.clone();
     let on = |flag: &str| workload.get(flag) == Some(&Value::Bool(true));
     if on("cpuIntensive") {
@@ -88,18 +94,23 @@ fn num(map: &Map<String, Value>, key: &str) -> Option<f64> {
 
 /// The object at `path`, created (replacing a non-object) when missing.
 fn section<'a>(c: &'a mut Value, path: &[&str]) -> &'a mut Map<String, Value> {
-    let mut cur = c;
+    let mut cur = object(c);
     for key in path {
-        let map = cur
-            .as_object_mut()
-            .expect("profile root and sections are objects");
-        let entry = map.entry(key.to_string()).or_insert_with(|| json!({}));
-        if !entry.is_object() {
-            *entry = json!({});
-        }
-        cur = entry;
+        cur = object(cur.entry(key.to_string()).or_insert_with(|| json!({})));
     }
-    cur.as_object_mut().expect("just ensured")
+    cur
+}
+
+/// `v` as an object, replacing a non-object by `{}` (no panic whatever the input holds).
+fn object(v: &mut Value) -> &mut Map<String, Value> {
+    if !v.is_object() {
+        *v = Value::Object(Map::new());
+    }
+    match v {
+        Value::Object(m) => m,
+        // Just made an object above.
+        _ => unreachable!("replaced by an object above"),
+    }
 }
 
 /// `json!(5000.0)` is a float; JS has one number type, so whole values become integers again
@@ -179,5 +190,10 @@ mod tests {
         );
         assert!(optimize(&p, &json!({"cpuIntensive": "yes"}), 2).is_err());
         assert!(optimize(&p, &json!(null), 2).is_err());
+        for bad in [json!(null), json!(5), json!("x"), json!([1])] {
+            let e = optimize(&bad, &json!({"cpuIntensive": true}), 2).unwrap_err();
+            assert!(e.to_string().starts_with("config: got "), "{e}");
+            assert_eq!(e.js_kind(), "TypeError");
+        }
     }
 }

@@ -48,9 +48,9 @@ pub(super) fn file_uri(path: &Path, query: &str) -> String {
 }
 
 fn dir_is_writable(dir: &Path) -> bool {
-    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
-    match fs::File::create(&probe) {
-        Ok(_) => {
+    // Exclusive, no-follow and randomly named: a planted link is never truncated.
+    match crate::fsutil::create_temp(dir, "write-probe") {
+        Ok((_, probe)) => {
             let _ = fs::remove_file(&probe);
             true
         }
