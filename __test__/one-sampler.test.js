@@ -22,6 +22,20 @@ function threadNames() {
   });
 }
 
+/**
+ * Thread names once `pred` holds of them: a Rust thread names itself as it starts, so right
+ * after a start a new thread may still carry the process's name for a moment.
+ */
+async function threadNamesWhen(pred) {
+  const deadline = Date.now() + 2000;
+  let names = threadNames();
+  while (!pred(names) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    names = threadNames();
+  }
+  return names;
+}
+
 function system(t, config = {}) {
   const dir = tempDir(t);
   const s = new NovaCronPerformanceSystem({ environment: 'development', autoStart: false, profilePath: path.join(dir, 'profiles'), dataPath: path.join(dir, 'data'), ...config });
@@ -35,7 +49,7 @@ test('a running system samples the machine on one thread', { skip: process.platf
   const before = threadNames().filter((n) => n.startsWith('novacron-')).length;
   await s.start();
   assert.equal(s.framework.getMonitoringStatus().running, true);
-  const started = threadNames().filter((n) => n.startsWith('novacron-'));
+  const started = (await threadNamesWhen((names) => names.some((n) => n.startsWith('novacron-collec')))).filter((n) => n.startsWith('novacron-'));
   assert.equal(started.filter((n) => n.startsWith('novacron-collec')).length, 1, `threads: ${started}`);
   assert.equal(started.filter((n) => n.startsWith('novacron-sampl')).length, 0, `threads: ${started}`);
   assert.ok(started.length - before <= 2, `new threads: ${started} (the collector and its event pump)`);
@@ -75,7 +89,7 @@ test('a framework on its own still samples, with a thread it stops', { skip: pro
   const fw = new PerformanceBenchmarkingFramework({ metricsPath: tempDir(t), samplingInterval: 100 });
   t.after(() => fw.shutdown());
   while (fw.getMonitoringStatus().ticks < 2) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(threadNames().filter((n) => n.startsWith('novacron-collec')).length, 1);
+  assert.equal((await threadNamesWhen((names) => names.some((n) => n.startsWith('novacron-collec')))).filter((n) => n.startsWith('novacron-collec')).length, 1);
   fw.stopSystemMonitoring();
   assert.equal(threadNames().filter((n) => n.startsWith('novacron-collec')).length, 0);
   assert.equal(fw.systemMetrics.memory[0].total, os.totalmem());
