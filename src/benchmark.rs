@@ -15,7 +15,7 @@ use novacron_perf_core::events::EventBus;
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use crate::error::IntoJs;
+use crate::error::{self, IntoJs};
 use crate::events::EventPump;
 use crate::framework::Json;
 
@@ -60,7 +60,7 @@ impl NativeBenchmark {
     pub fn subscribe(&self, callback: Function<Value, ()>) -> napi::Result<()> {
         let mut pump = self.pump.lock();
         if pump.is_some() {
-            return Err(napi::Error::from_reason("subscribe: already subscribed"));
+            return Err(error::state("subscribe: already subscribed"));
         }
         // The run's control holds the only bus: releasing it after the run ends the pump.
         let (bus, rx) = EventBus::new();
@@ -74,9 +74,7 @@ impl NativeBenchmark {
     #[napi(ts_return_type = "Promise<any>", catch_unwind)]
     pub fn run(&self) -> napi::Result<AsyncTask<BenchmarkTask>> {
         if self.started.swap(true, Ordering::SeqCst) {
-            return Err(napi::Error::from_reason(
-                "run: this run was already started",
-            ));
+            return Err(error::state("run: this run was already started"));
         }
         Ok(AsyncTask::new(BenchmarkTask {
             prepared: Arc::clone(&self.prepared),

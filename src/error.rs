@@ -38,6 +38,12 @@ pub fn shorten(message: &str) -> String {
     )
 }
 
+/// A call the object's state does not allow now (a second `run`, a second `subscribe`, a
+/// failed internal step): a plain `Error`.
+pub fn state(message: impl AsRef<str>) -> Error {
+    Error::new(Status::GenericFailure, shorten(message.as_ref()))
+}
+
 /// Shorthand for results of core calls.
 pub trait IntoJs<T> {
     /// Maps the error with [`to_js`].
@@ -52,5 +58,5 @@ impl<T, E: Into<CoreError>> IntoJs<T> for Result<T, E> {
 
 /// Serialises a core value for JS.
 pub fn to_value<T: serde::Serialize>(v: &T) -> napi::Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_value(v).map_err(|e| state(e.to_string()))
 }

@@ -11,7 +11,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use napi::{Error, Status};
+use napi::Error;
 
 /// Runs `f`, turning a panic into an `Error` that names `what`.
 pub fn guard<T>(what: &str, f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
@@ -30,10 +30,7 @@ pub fn panic_error(what: &str, payload: &(dyn Any + Send)) -> Error {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    Error::new(
-        Status::GenericFailure,
-        format!(
-            "{what}: internal error: {message} (a panic was caught; the process keeps running)"
-        ),
-    )
+    crate::error::state(format!(
+        "{what}: internal error: {message} (a panic was caught; the process keeps running)"
+    ))
 }
