@@ -68,7 +68,14 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
       samplingInterval: this.config.samplingInterval,
       metricsRetention: this.config.metricsRetention,
     });
-    this.native.subscribe(({ name, payload }) => this.deliver(name, payload));
+    // The native event thread holds this callback; through a weak reference it does not
+    // keep the framework alive, so an unreferenced framework is collected and its native
+    // half (sampler, event thread) released with it.
+    const self = new WeakRef(this);
+    this.native.subscribe(({ name, payload }) => {
+      const me = self.deref();
+      if (me) me.deliver(name, payload);
+    });
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });

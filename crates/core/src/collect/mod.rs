@@ -129,7 +129,8 @@ struct Shared {
     /// each series in time order, and on-demand ticks interleave with the clock's.
     last_tick_ts: Mutex<i64>,
     last_app_ts: Mutex<i64>,
-    /// The JS half of `application`, stored with the next tick's commit (one write per tick).
+    /// The JS half of `application` on its way into the store (committed by the record call
+    /// itself, so that the sample is durable before JS acknowledges it with an event).
     pending_app: Mutex<Vec<(flatten::SeriesRef, i64, f64)>>,
     stored_since_flush: AtomicU64,
     /// The store's last append error, reported once until it changes or clears.
@@ -332,7 +333,9 @@ impl Collector {
         clock::tick(&self.shared, self.shared.clock.now_ms())
     }
 
-    /// Stores and exports the JS half of the `application` collector for tick `ts`.
+    /// Stores and exports the JS half of the `application` collector for tick `ts`. The
+    /// points are committed before this returns: JS emits `metrics:collected` only after it,
+    /// so an acknowledged sample survives a `kill -9` whole (both halves).
     pub fn record_js_application(&self, ts: i64, sample: &Value) -> Result<(), CollectError> {
         {
             // A record that arrives after a newer tick's (an on-demand tick overtaking a
@@ -349,11 +352,7 @@ impl Collector {
             .pending_app
             .lock()
             .extend(points.into_iter().map(|(k, v)| (k, ts, v)));
-        if !self.is_running() {
-            // No clock tick will come to carry them: store them now.
-            return clock::append(&self.shared, Vec::new());
-        }
-        Ok(())
+        clock::append(&self.shared, Vec::new())
     }
 
     /// Calls `listener` with every tick's typed machine reading from now on (on the clock
