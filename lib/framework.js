@@ -10,6 +10,7 @@
 const { EventEmitter } = require('node:events');
 const os = require('node:os');
 const native = require('./native');
+const { weakDeliver } = require('./lifecycle');
 const check = require('./validate');
 const { nearestRank } = require('./nearest-rank');
 const { builtinTable } = require('./builtin-benchmark');
@@ -71,11 +72,7 @@ class PerformanceBenchmarkingFramework extends EventEmitter {
     // The native event thread holds this callback; through a weak reference it does not
     // keep the framework alive, so an unreferenced framework is collected and its native
     // half (sampler, event thread) released with it.
-    const self = new WeakRef(this);
-    this.native.subscribe(({ name, payload }) => {
-      const me = self.deref();
-      if (me) me.deliver(name, payload);
-    });
+    this.native.subscribe(weakDeliver(this));
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });

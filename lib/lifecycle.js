@@ -88,4 +88,17 @@ class Lifecycle {
   }
 }
 
-module.exports = { Lifecycle };
+/**
+ * `({ name, payload }) => target.deliver(name, payload)` through a weak reference. Built
+ * outside the constructor on purpose: a closure made there would share the constructor's
+ * context, which holds `this` for the other arrow functions, and keep `target` alive.
+ */
+function weakDeliver(target) {
+  const ref = new WeakRef(target);
+  return ({ name, payload }) => {
+    const me = ref.deref();
+    if (me) me.deliver(name, payload);
+  };
+}
+
+module.exports = { Lifecycle, weakDeliver };

@@ -16,7 +16,7 @@ const native = require('./native');
 const check = require('./validate');
 const { aggregate, WINDOW } = require('./metrics-aggregation');
 const collectors = require('./collectors');
-const { Lifecycle } = require('./lifecycle');
+const { Lifecycle, weakDeliver } = require('./lifecycle');
 
 const DAY_MS = 86_400_000;
 const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'custom'];
@@ -91,11 +91,7 @@ class PerformanceMetricsCollector extends EventEmitter {
     // The native event thread holds this callback; through a weak reference it does not
     // keep the collector alive, so an unreferenced collector is collected and its native
     // half (store, event thread) released with it.
-    const self = new WeakRef(this);
-    this.native.subscribe(({ name, payload }) => {
-      const me = self.deref();
-      if (me) me.deliver(name, payload);
-    });
+    this.native.subscribe(weakDeliver(this));
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });
