@@ -268,10 +268,17 @@ impl Collector {
         let stop = StopSignal::new();
         let shared = Arc::clone(&self.shared);
         let signal = stop.clone();
+        let (up_tx, up_rx) = std::sync::mpsc::sync_channel::<()>(1);
         let handle = std::thread::Builder::new()
             .name("novacron-collector".into())
-            .spawn(move || clock::clock(shared, signal))
+            .spawn(move || {
+                let _ = up_tx.send(());
+                clock::clock(shared, signal)
+            })
             .map_err(|e| CollectError::Store(format!("cannot start the collector thread: {e}")))?;
+        // Return once the thread runs (and carries its name), so that a caller counting
+        // threads right after start() sees it.
+        let _ = up_rx.recv();
         *self.thread.lock() = Some(Running { handle, stop });
         Ok(true)
     }
