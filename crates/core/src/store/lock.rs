@@ -40,7 +40,12 @@ pub(super) fn acquire(dir: &Path) -> Result<WriterLock, StoreError> {
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
-        .map_err(|e| io_err(format!("cannot open the writer lock '{}': {e}", path.display())))?;
+        .map_err(|e| {
+            io_err(format!(
+                "cannot open the writer lock '{}': {e}",
+                path.display()
+            ))
+        })?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
@@ -60,10 +65,7 @@ pub(super) fn acquire(dir: &Path) -> Result<WriterLock, StoreError> {
         // A filesystem without flock support: nothing to hold, as before the lock existed.
         Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {}
         Err(TryLockError::Error(e)) => {
-            return Err(io_err(format!(
-                "cannot lock '{}': {e}",
-                path.display()
-            )))
+            return Err(io_err(format!("cannot lock '{}': {e}", path.display())))
         }
     }
     let pid = std::process::id().to_string();
@@ -71,7 +73,12 @@ pub(super) fn acquire(dir: &Path) -> Result<WriterLock, StoreError> {
         .set_len(0)
         .and_then(|()| file.seek(SeekFrom::Start(0)))
         .and_then(|_| file.write_all(pid.as_bytes()));
-    written.map_err(|e| io_err(format!("cannot write the writer lock '{}': {e}", path.display())))?;
+    written.map_err(|e| {
+        io_err(format!(
+            "cannot write the writer lock '{}': {e}",
+            path.display()
+        ))
+    })?;
     Ok(WriterLock { _file: file })
 }
 
@@ -85,7 +92,10 @@ mod tests {
         let first = acquire(tmp.path()).unwrap();
         let e = acquire(tmp.path()).unwrap_err().to_string();
         assert!(e.contains(&tmp.path().display().to_string()), "{e}");
-        assert!(e.contains(&format!("process {}", std::process::id())), "{e}");
+        assert!(
+            e.contains(&format!("process {}", std::process::id())),
+            "{e}"
+        );
         drop(first);
         acquire(tmp.path()).unwrap();
     }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use super::lock;
 use super::engine::{corrupt, range_err, Store, Writer, NOT_WRITABLE};
+use super::lock;
 use super::migrate;
 use super::recover::load_state;
 use super::{RenameFn, StoreError, StoreOptions, SCHEMA_VERSION};
