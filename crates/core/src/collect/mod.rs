@@ -502,4 +502,6 @@ fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn S
 }
 
 #[cfg(test)]
+mod lifecycle_tests;
+#[cfg(test)]
 mod tests;
