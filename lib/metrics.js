@@ -88,6 +88,8 @@ class PerformanceMetricsCollector extends EventEmitter {
     this.aggregationTimer = null;
     /** start/stop/close, one at a time (see lifecycle.js). */
     this.lifecycle = new Lifecycle();
+    /** The JS-half commits in flight, chained in tick order. */
+    this.commits = Promise.resolve();
     // The native event thread holds this callback; through a weak reference it does not
     // keep the collector alive, so an unreferenced collector is collected and its native
     // half (store, event thread) released with it.
@@ -131,7 +133,11 @@ class PerformanceMetricsCollector extends EventEmitter {
   async completeTick(tick) {
     const js = this.collectors.get('application').readJs();
     // Committed before anything acknowledges the sample: an event means it is stored whole.
-    await this.native.recordApplication(tick.timestamp, js);
+    // The commits run in tick order (one after the other): a later tick's commit overtaking
+    // an earlier one would make the store refuse the earlier, older points.
+    const committed = this.commits.then(() => this.native.recordApplication(tick.timestamp, js));
+    this.commits = committed.catch(() => {});
+    await committed;
     const failures = await this.collectors.get('custom').runCallbacks(this.config.callbackTimeout);
     for (const f of failures) this.emit('collection:error', new Error(`custom metric '${f.name}': ${f.message}`));
     const realtime = this.config.enableRealtime !== false && this.listenerCount('metrics:collected') > 0;
