@@ -354,6 +354,8 @@ export class NovaCronPerformanceSystem {
   initialize(): Promise<this & InitializedComponents>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Stops, then closes the collector's store (connections, folder lock); no start after it. */
+  close(): Promise<void>;
   runBenchmark<R = any>(benchmarkName: string, config?: BenchmarkOptions): Promise<BenchmarkRunResult<R>>;
   runBenchmarkSuite(suiteConfig: SuiteConfig): Promise<SuiteResult>;
   getMetrics(query?: MetricsQuery): Promise<MetricsSample[]>;
@@ -397,6 +399,8 @@ export interface MetricsCollectorConfig {
   gpu?: boolean;
   /** Period of the event-loop delay probe, ms (100; finer costs more CPU). */
   eventLoopResolution?: number;
+  /** Deadline of one `registerCollect` callback, ms (5000); a late one is a `collection:error`. */
+  callbackTimeout?: number;
   /** Serve /metrics while collecting (off; 127.0.0.1:9464). */
   prometheus?: { enabled?: boolean; host?: string; port?: number };
   [key: string]: unknown;
@@ -455,6 +459,8 @@ export class PerformanceMetricsCollector extends EventEmitter {
   nativeHandle(): unknown;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Stops, then closes the store (connections, the folder's writer lock); no start after it. */
+  close(): Promise<void>;
   collectMetrics(): Promise<MetricsSample>;
   getMetrics(query?: MetricsQuery): Promise<MetricsSample[]>;
   storeMetrics(): Promise<number>;

@@ -17,6 +17,8 @@ const check = require('./validate');
  * default is 100 ms (10 probes per second, 50 per 5 s sample).
  */
 const LOOP_RESOLUTION_MS = 100;
+/** Default deadline of one custom `registerCollect` callback, ms (`callbackTimeout`). */
+const CALLBACK_TIMEOUT_MS = 5000;
 
 /**
  * Event-loop delay: a repeating timer notes how much later than its period each run
@@ -189,18 +191,28 @@ class CustomMetricsCollector {
     this.callbacks.set(name, fn);
   }
 
-  /** Runs the callbacks; a throwing one is reported in the result, the others still record. */
-  async runCallbacks() {
+  /**
+   * Runs the callbacks side by side, each against a deadline of `timeoutMs`: a throwing,
+   * rejecting or never-settling one is reported in the result and the others still record,
+   * so one stuck callback never stops the tick.
+   */
+  async runCallbacks(timeoutMs = CALLBACK_TIMEOUT_MS) {
     const failures = [];
-    for (const [name, fn] of this.callbacks) {
+    await Promise.all([...this.callbacks].map(async ([name, fn]) => {
+      let timer;
+      const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not settle within ${timeoutMs} ms (callbackTimeout)`)), timeoutMs);
+      });
       try {
-        const out = await fn();
+        const out = await Promise.race([Promise.resolve().then(fn), deadline]);
         const { value, labels } = typeof out === 'number' ? { value: out, labels: {} } : out || {};
         this.record(name, value, labels || {});
       } catch (err) {
         failures.push({ name, message: err && err.message });
+      } finally {
+        clearTimeout(timer);
       }
-    }
+    }));
     return failures;
   }
 }

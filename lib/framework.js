@@ -10,6 +10,7 @@
 const { SafeEventEmitter } = require('./safe-emitter');
 const os = require('node:os');
 const native = require('./native');
+const { weakDeliver } = require('./lifecycle');
 const check = require('./validate');
 const { builtinTable } = require('./builtin-benchmark');
 const { NetworkStorageBenchmark } = require('./network-storage');
@@ -68,7 +69,10 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
       samplingInterval: this.config.samplingInterval,
       metricsRetention: this.config.metricsRetention,
     });
-    this.native.subscribe(({ name, payload }) => this.deliver(name, payload));
+    // The native event thread holds this callback; through a weak reference it does not
+    // keep the framework alive, so an unreferenced framework is collected and its native
+    // half (sampler, event thread) released with it.
+    this.native.subscribe(weakDeliver(this));
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });

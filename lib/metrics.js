@@ -17,6 +17,7 @@ const native = require('./native');
 const check = require('./validate');
 const { aggregate, WINDOW } = require('./metrics-aggregation');
 const collectors = require('./collectors');
+const { Lifecycle, weakDeliver } = require('./lifecycle');
 
 const DAY_MS = 86_400_000;
 const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'custom'];
@@ -35,7 +36,8 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
    *   `retentionPeriod` (ms of raw history, 7 days), `storageLocation` ('./metrics-data'),
    *   `enableRealtime`, `enableHistorical`, `enableAggregation` (true), `batchSize` (100),
    *   `databases` (URLs or `{ url, name }`), `networkTargets` ('host:port' probes),
-   *   `gpu` (sample NVIDIA GPUs, true), `eventLoopResolution` (ms, 100), `prometheus`
+   *   `gpu` (sample NVIDIA GPUs, true), `eventLoopResolution` (ms, 100), `callbackTimeout`
+   *   (ms one `registerCollect` callback may take before it is a `collection:error`, 5000), `prometheus`
    *   (`{ enabled, host, port }`: serve `/metrics` while collecting; off by default,
    *   127.0.0.1:9464).
    */
@@ -52,10 +54,12 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
       enableAggregation: true,
       batchSize: 100,
       compressionEnabled: true,
+      callbackTimeout: 5000,
       ...config,
       collectionInterval: interval,
     };
     check.number('config.batchSize', this.config.batchSize, { min: 1, integer: true });
+    check.number('config.callbackTimeout', this.config.callbackTimeout, { min: 1, max: MAX_TIMER_MS, integer: true });
     for (const flag of BOOLEAN_OPTIONS) check.optionalBool(this.config, flag, 'config.');
     if (this.config.prometheus !== undefined) {
       const prom = check.plainObject('config.prometheus', this.config.prometheus);
@@ -63,6 +67,18 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
       if (prom.host !== undefined) check.string('config.prometheus.host', prom.host);
       check.optionalNumber(prom, 'port', 'config.prometheus.', { min: 0, max: 65535, integer: true });
     }
+    // The sub-collectors validate their options before the native half opens the store:
+    // a refused option leaves no folder, file or thread behind.
+    const pending = {};
+    /** The sub-collectors by key (the valid `collector` query values). */
+    this.collectors = new Map([
+      ['system', new collectors.SystemMetricsCollector(this.config, pending)],
+      ['application', new collectors.ApplicationMetricsCollector(this.config, pending)],
+      ['database', new collectors.DatabaseMetricsCollector(this.config, pending)],
+      ['network', new collectors.NetworkMetricsCollector(this.config, pending)],
+      ['ml_workflow', new collectors.MLWorkflowMetricsCollector(this.config, pending)],
+      ['custom', new collectors.CustomMetricsCollector(this.config, pending)],
+    ]);
     this.native = native.NativeCollector({
       collectionInterval: this.config.collectionInterval,
       storageInterval: this.config.storageInterval,
@@ -73,23 +89,21 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
       networkTargets: this.config.networkTargets ?? [],
       gpu: this.config.gpu !== false,
     });
-    const reader = this.native;
-    /** The sub-collectors by key (the valid `collector` query values). */
-    this.collectors = new Map([
-      ['system', new collectors.SystemMetricsCollector(this.config, reader)],
-      ['application', new collectors.ApplicationMetricsCollector(this.config, reader)],
-      ['database', new collectors.DatabaseMetricsCollector(this.config, reader)],
-      ['network', new collectors.NetworkMetricsCollector(this.config, reader)],
-      ['ml_workflow', new collectors.MLWorkflowMetricsCollector(this.config, reader)],
-      ['custom', new collectors.CustomMetricsCollector(this.config, reader)],
-    ]);
+    for (const c of this.collectors.values()) c.reader = this.native;
     /** Recent complete samples (trimmed to `batchSize` when over 2 × `batchSize`). */
     this.buffer = [];
     /** Aggregation objects by `hourly_<bucket>` / `daily_<bucket>`. */
     this.aggregatedMetrics = new Map();
     this.isCollecting = false;
     this.aggregationTimer = null;
-    this.native.subscribe(({ name, payload }) => this.deliver(name, payload));
+    /** start/stop/close, one at a time (see lifecycle.js). */
+    this.lifecycle = new Lifecycle();
+    /** The JS-half commits in flight, chained in tick order. */
+    this.commits = Promise.resolve();
+    // The native event thread holds this callback; through a weak reference it does not
+    // keep the collector alive, so an unreferenced collector is collected and its native
+    // half (store, event thread) released with it.
+    this.native.subscribe(weakDeliver(this));
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });
@@ -128,8 +142,13 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
    */
   async completeTick(tick) {
     const js = this.collectors.get('application').readJs();
-    this.native.recordApplication(tick.timestamp, js);
-    const failures = await this.collectors.get('custom').runCallbacks();
+    // Committed before anything acknowledges the sample: an event means it is stored whole.
+    // The commits run in tick order (one after the other): a later tick's commit overtaking
+    // an earlier one would make the store refuse the earlier, older points.
+    const committed = this.commits.then(() => this.native.recordApplication(tick.timestamp, js));
+    this.commits = committed.catch(() => {});
+    await committed;
+    const failures = await this.collectors.get('custom').runCallbacks(this.config.callbackTimeout);
     for (const f of failures) this.emit('collection:error', new Error(`custom metric '${f.name}': ${f.message}`));
     const realtime = this.config.enableRealtime !== false && this.listenerCount('metrics:collected') > 0;
     const forAggregation = this.config.enableAggregation !== false && this.config.enableHistorical === false;
@@ -142,9 +161,17 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
     return sample;
   }
 
-  /** Starts the clock (and the `/metrics` listener when `prometheus.enabled`); emits `collection:started`. */
+  /**
+   * Starts the clock (and the `/metrics` listener when `prometheus.enabled`); emits
+   * `collection:started`. Concurrent calls wait for the one in flight; a start that fails
+   * (the metrics port in use) stops what it had started before rejecting.
+   */
   async start() {
-    if (this.isCollecting) return;
+    const started = await this.lifecycle.start(() => this.beginCollecting(), () => this.endCollecting());
+    if (started) this.emit('collection:started');
+  }
+
+  async beginCollecting() {
     this.collectors.get('application').start();
     this.native.setEventInterest('collector:tick', true);
     this.native.start();
@@ -160,21 +187,44 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
     }
     const prom = this.config.prometheus;
     if (prom && prom.enabled) await this.startMetricsServer(prom);
-    this.emit('collection:started');
   }
 
-  /** Stops the clock, the timers and the listener, flushes the store; emits `collection:stopped`. */
-  async stop() {
-    if (!this.isCollecting) return;
+  async endCollecting() {
     clearInterval(this.aggregationTimer);
     clearInterval(this.keepAlive);
     this.aggregationTimer = null;
-    this.native.setEventInterest('collector:tick', false);
-    await this.native.stop();
-    this.native.stopServer();
-    this.collectors.get('application').stop();
+    this.keepAlive = null;
     this.isCollecting = false;
-    this.emit('collection:stopped');
+    this.native.setEventInterest('collector:tick', false);
+    try {
+      await this.native.stop();
+    } finally {
+      this.native.stopServer();
+      this.collectors.get('application').stop();
+    }
+  }
+
+  /**
+   * Stops the clock, the timers and the listener, flushes the store; emits
+   * `collection:stopped`. Waits for a start in flight, then stops what it started.
+   */
+  async stop() {
+    const stopped = await this.lifecycle.stop(() => this.endCollecting());
+    if (stopped) this.emit('collection:stopped');
+  }
+
+  /**
+   * Stops, then releases what the collector holds beyond its lifecycle: the store's
+   * connections and its folder's writer lock (another collector may open it next) and the
+   * native event thread. The collector cannot start again; a second call is a no-op.
+   */
+  async close() {
+    let stopped = false;
+    await this.lifecycle.close(async () => {
+      await this.endCollecting();
+      stopped = true;
+    }, () => this.native.close());
+    if (stopped) this.emit('collection:stopped');
   }
 
   /** Takes one complete sample now (stored and emitted like a tick). */

@@ -13,7 +13,10 @@
 const { PerformanceBenchmarkingFramework } = require('./framework');
 const { EnvironmentProfileManager } = require('./profiles');
 const { PerformanceMetricsCollector } = require('./metrics');
+const fs = require('node:fs/promises');
+const fsSync = require('node:fs');
 const path = require('node:path');
+const { Lifecycle } = require('./lifecycle');
 const check = require('./validate');
 const native = require('./native');
 
@@ -46,33 +49,62 @@ class NovaCronPerformanceSystem {
     this.currentProfile = null;
     this.isInitialized = false;
     this.isRunning = false;
+    /** initialize/start/stop/switchProfile/close, one at a time (see lifecycle.js). */
+    this.lifecycle = new Lifecycle();
   }
 
   /**
    * Loads the profile and builds the components; starts them unless `autoStart === false`.
    * Resolves to the system itself, so that typed callers get it with its components built.
+   * Concurrent calls build one set of components; a failed build leaves nothing behind.
    */
   async initialize() {
-    if (this.isInitialized) return this;
+    await this.lifecycle.run(async () => {
+      // Only the call that builds starts: later ones (or concurrent ones, which run after
+      // it) find the system as the first left it.
+      const built = await this.initializeNow();
+      if (built && this.config.autoStart !== false) await this.startNow();
+    });
+    return this;
+  }
+
+  /** Builds the components unless built; true when this call built them. */
+  async initializeNow() {
+    if (this.isInitialized) return false;
+    if (this.lifecycle.state === 'closed') throw new Error('Performance system closed (accepted: a new system)');
     const profileManager = new EnvironmentProfileManager({
       profilesPath: this.config.profilePath,
       defaultProfile: this.config.environment,
     });
     const profile = await profileManager.loadProfile(this.config.environment);
-    // Precedence: a call's options > this system config > the profile (see frameworkConfig).
-    this.framework = new PerformanceBenchmarkingFramework({
-      metricsPath: this.config.dataPath,
-      ...this.frameworkConfig(profile),
-      ...this.config,
-      startMonitoring: false,
-    });
-    this.metricsCollector = new PerformanceMetricsCollector(this.collectorConfig(profile));
-    this.framework.attachCollector(this.metricsCollector);
+    const collectorConfig = this.collectorConfig(profile);
+    const created = firstMissing(path.resolve(this.config.dataPath));
+    let framework = null;
+    let collector = null;
+    try {
+      // Precedence: a call's options > this system config > the profile (see frameworkConfig).
+      framework = new PerformanceBenchmarkingFramework({
+        metricsPath: this.config.dataPath,
+        ...this.frameworkConfig(profile),
+        ...this.config,
+        startMonitoring: false,
+      });
+      collector = new PerformanceMetricsCollector(collectorConfig);
+      framework.attachCollector(collector);
+    } catch (err) {
+      // Undo the half-built system: release the collector's store and remove the folders
+      // this call created, so that a refused option leaves the disk as it found it.
+      if (collector) await collector.close().catch(() => {});
+      if (framework) framework.stopSystemMonitoring();
+      if (created) await fs.rm(created, { recursive: true, force: true }).catch(() => {});
+      throw err;
+    }
+    this.framework = framework;
+    this.metricsCollector = collector;
     this.profileManager = profileManager;
     this.currentProfile = profile;
     this.isInitialized = true;
-    if (this.config.autoStart !== false) await this.start();
-    return this;
+    return true;
   }
 
   /**
@@ -97,21 +129,49 @@ class NovaCronPerformanceSystem {
     return { ...profile.monitoring, storageLocation: path.join(this.config.dataPath, 'metrics'), ...extra };
   }
 
-  /** Starts the components (initializing first if needed). */
+  /** Starts the components (initializing first if needed); a failed start stops what it started. */
   async start() {
-    if (!this.isInitialized) await this.initialize();
-    if (this.isRunning) return;
-    await this.metricsCollector.start();
-    this.framework.startSystemMonitoring();
-    this.isRunning = true;
+    await this.lifecycle.run(() => this.startNow());
+  }
+
+  async startNow() {
+    await this.initializeNow();
+    await this.lifecycle.startNow(
+      async () => {
+        await this.metricsCollector.start();
+        this.framework.startSystemMonitoring();
+        this.isRunning = true;
+      },
+      () => this.endComponents(),
+    );
   }
 
   /** Stops every component; the Node process can exit afterwards. */
   async stop() {
-    if (!this.isRunning) return;
+    await this.lifecycle.run(() => this.stopNow());
+  }
+
+  async stopNow() {
+    await this.lifecycle.stopNow(() => this.endComponents());
+  }
+
+  async endComponents() {
+    this.isRunning = false;
     this.framework.stopSystemMonitoring();
     await this.metricsCollector.stop();
-    this.isRunning = false;
+  }
+
+  /**
+   * Stops, then releases what outlives a stop: the collector's store (its connections and
+   * the folder's writer lock). The system cannot start again; a second call is a no-op.
+   */
+  async close() {
+    await this.lifecycle.close(
+      () => this.endComponents(),
+      async () => {
+        if (this.metricsCollector) await this.metricsCollector.close();
+      },
+    );
   }
 
   requireInitialized() {
@@ -162,17 +222,21 @@ class NovaCronPerformanceSystem {
   async switchProfile(profileName) {
     this.requireInitialized();
     check.string('profileName', profileName);
-    // Loading validates the whole profile, and applying the framework settings validates
-    // them, before anything is stopped: a bad profile leaves the system as it was.
-    const profile = await this.profileManager.loadProfile(profileName);
-    // The collector keeps its sampling settings: a second collector on the same store
-    // folder would hold a second set of in-memory heads.
-    this.framework.applyConfig(this.frameworkConfig(profile));
-    const wasRunning = this.isRunning;
-    if (wasRunning) await this.stop();
-    this.currentProfile = profile;
-    this.config.environment = profileName;
-    if (wasRunning) await this.start();
+    // One step of the lifecycle: a second switch (or a stop) waits for this one, so two
+    // switches never stop and start the collector over each other.
+    await this.lifecycle.run(async () => {
+      // Loading validates the whole profile, and applying the framework settings validates
+      // them, before anything is stopped: a bad profile leaves the system as it was.
+      const profile = await this.profileManager.loadProfile(profileName);
+      // The collector keeps its sampling settings: a second collector on the same store
+      // folder would hold a second set of in-memory heads.
+      this.framework.applyConfig(this.frameworkConfig(profile));
+      const wasRunning = this.lifecycle.state === 'running';
+      if (wasRunning) await this.stopNow();
+      this.currentProfile = profile;
+      this.config.environment = profileName;
+      if (wasRunning) await this.startNow();
+    });
   }
 
   /** Saves `<profilePath>/<name>.json`: `baseProfile` deep-merged with `customizations`, validated. */
@@ -227,6 +291,16 @@ class NovaCronPerformanceSystem {
     await system.initialize();
     return system;
   }
+}
+
+/** The top-most missing folder of `dir` (what creating `dir` would create), or null. */
+function firstMissing(dir) {
+  let missing = null;
+  for (let d = dir; !fsSync.existsSync(d); d = path.dirname(d)) {
+    missing = d;
+    if (path.dirname(d) === d) break;
+  }
+  return missing;
 }
 
 module.exports = { NovaCronPerformanceSystem };

@@ -85,6 +85,21 @@ impl NativeCollector {
         Blocking::task(move || Ok(Value::Bool(c.stop().js()?)))
     }
 
+    /// Stops the clock and the listener, then closes the store (its SQLite connections and
+    /// the folder's writer lock), off the JS thread.
+    #[napi(ts_return_type = "Promise<null>", catch_unwind)]
+    pub fn close(&self) -> AsyncTask<Blocking> {
+        let server = self.server.lock().take();
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || {
+            if let Some(s) = server {
+                s.stop();
+            }
+            c.close().js()?;
+            Ok(Value::Null)
+        })
+    }
+
     /// Flushes the history store, off the JS thread; resolves to the samples flushed.
     #[napi(ts_return_type = "Promise<number>", catch_unwind)]
     pub fn flush(&self) -> AsyncTask<Blocking> {
@@ -106,12 +121,15 @@ impl NativeCollector {
         Blocking::task(move || c.read_source(&name).js())
     }
 
-    /// Stores and exports the JS half of the `application` sample of tick `timestamp`.
-    #[napi(catch_unwind)]
-    pub fn record_application(&self, timestamp: i64, sample: Value) -> napi::Result<()> {
-        self.collector
-            .record_js_application(timestamp, &sample)
-            .js()
+    /// Stores (committed when the promise resolves) and exports the JS half of the
+    /// `application` sample of tick `timestamp`, off the JS thread.
+    #[napi(ts_return_type = "Promise<null>", catch_unwind)]
+    pub fn record_application(&self, timestamp: i64, sample: Value) -> AsyncTask<Blocking> {
+        let c = Arc::clone(&self.collector);
+        Blocking::task(move || {
+            c.record_js_application(timestamp, &sample).js()?;
+            Ok(Value::Null)
+        })
     }
 
     /// Records a custom metric value.

@@ -21,7 +21,9 @@ pub struct EventPump {
 }
 
 impl EventPump {
-    /// Starts forwarding `rx` to `callback`. The thread ends when the bus is dropped.
+    /// Starts forwarding `rx` to `callback`. The thread ends when the bus is dropped: when
+    /// the native object and its core component are both gone (the JS side subscribes
+    /// through a weak reference, so that is when the JS object is collected).
     pub fn start(
         rx: Receiver<Event>,
         callback: Function<serde_json::Value, ()>,
@@ -30,9 +32,11 @@ impl EventPump {
             .build_threadsafe_function()
             .weak::<true>()
             .build()?;
+        let (up_tx, up_rx) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("novacron-events".into())
             .spawn(move || {
+                let _ = up_tx.send(());
                 for event in rx {
                     let value = json!({ "name": event.name, "payload": event.payload });
                     // A full or closing queue drops the event: the core must never wait on JS.
@@ -40,6 +44,9 @@ impl EventPump {
                 }
             })
             .map_err(|e| napi::Error::from_reason(format!("cannot start the event thread: {e}")))?;
+        // Return once the thread runs and carries its name, so that thread counts taken
+        // right after a constructor see it.
+        let _ = up_rx.recv();
         Ok(EventPump { _thread: thread })
     }
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::reading::{ReadingStatus, SourceState};
 use super::{flatten, system::SystemReading, CollectError, Shared};
+use crate::host::clock::StopSignal;
 use crate::host::process::thread_cpu_micros;
 use crate::prometheus::{render, Family, MetricKind};
 use crate::store::SeriesKey;
@@ -18,7 +19,7 @@ use crate::store::SeriesKey;
 pub(super) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// The clock: a drift-free schedule on `shared.clock`, woken at once by `stop`.
-pub(super) fn clock(shared: Arc<Shared>) {
+pub(super) fn clock(shared: Arc<Shared>, stop: StopSignal) {
     let clock = Arc::clone(&shared.clock);
     let interval = Duration::from_millis(shared.config.interval_ms);
     let flush_every = Duration::from_millis(shared.config.storage_interval_ms);
@@ -49,7 +50,7 @@ pub(super) fn clock(shared: Arc<Shared>) {
             .own_cpu_us
             .fetch_add(thread_cpu_micros().saturating_sub(cpu0), Ordering::Relaxed);
         n += 1;
-        if clock.wait_until(start + interval * n, &shared.stop) {
+        if clock.wait_until(start + interval * n, &stop) {
             return;
         }
         // After a stall (suspend, a stopped debugger) skip missed slots instead of bursting.

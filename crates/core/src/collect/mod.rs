@@ -48,6 +48,9 @@ pub use config::CollectorConfig;
 pub use pushed::PushedTable;
 pub use reading::{Reading, ReadingStatus, SampleData, SourceState};
 
+/// The error of a start after [`Collector::close`].
+const CLOSED: &str = "collector: closed (accepted: a new collector)";
+
 /// The six collector keys of api-spec §9.1, in sample order.
 pub const COLLECTORS: [&str; 6] = [
     "system",
@@ -121,13 +124,13 @@ struct Shared {
     js_families: Mutex<Vec<Family>>,
     series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
     last_sample: Mutex<Option<Value>>,
-    stop: StopSignal,
     ticks: AtomicU64,
     /// Timestamp of the last tick, and of the last JS `application` record: the store takes
     /// each series in time order, and on-demand ticks interleave with the clock's.
     last_tick_ts: Mutex<i64>,
     last_app_ts: Mutex<i64>,
-    /// The JS half of `application`, stored with the next tick's commit (one write per tick).
+    /// The JS half of `application` on its way into the store (committed by the record call
+    /// itself, so that the sample is durable before JS acknowledges it with an event).
     pending_app: Mutex<Vec<(flatten::SeriesRef, i64, f64)>>,
     stored_since_flush: AtomicU64,
     /// The store's last append error, reported once until it changes or clears.
@@ -139,11 +142,23 @@ struct Shared {
     next_listener: AtomicU64,
 }
 
+/// A running clock thread and the stop signal that is its alone: a thread started after a
+/// stop never shares a signal with one still winding down, so no stop or restart can leave
+/// an orphan clock behind.
+struct Running {
+    handle: JoinHandle<()>,
+    stop: StopSignal,
+}
+
 /// The collector: sources, clock thread, store and exposition.
 pub struct Collector {
     shared: Arc<Shared>,
     pushed: PushedTable,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The clock thread while it runs (a short lock: status reads it).
+    thread: Mutex<Option<Running>>,
+    /// Held through a whole start, stop or close, so that concurrent ones run one after the
+    /// other: a start that follows a stop waits for its join instead of racing it.
+    transition: Mutex<()>,
     /// Separate source instances for on-demand reads (`collectors.get(x).collect()`), so
     /// that they never move the rate baselines of the clock thread; built at the first such
     /// read (most collectors never make one, and building loads NVML).
@@ -193,7 +208,6 @@ impl Collector {
                 js_families: Mutex::new(Vec::new()),
                 series_ids: Mutex::new(HashMap::new()),
                 last_sample: Mutex::new(None),
-                stop: StopSignal::new(),
                 ticks: AtomicU64::new(0),
                 last_tick_ts: Mutex::new(i64::MIN),
                 last_app_ts: Mutex::new(i64::MIN),
@@ -207,6 +221,7 @@ impl Collector {
             on_demand: Mutex::new(None),
             pushed,
             thread: Mutex::new(None),
+            transition: Mutex::new(()),
         })
     }
 
@@ -243,27 +258,57 @@ impl Collector {
 
     /// Starts the clock thread; false when it already runs.
     pub fn start(&self) -> Result<bool, CollectError> {
-        let mut thread = self.thread.lock();
-        if thread.is_some() {
+        let _transition = self.transition.lock();
+        if self.thread.lock().is_some() {
             return Ok(false);
         }
-        self.shared.stop.reset();
+        if self.shared.store.as_ref().is_some_and(|s| s.is_closed()) {
+            return Err(CollectError::Store(CLOSED.into()));
+        }
+        let stop = StopSignal::new();
         let shared = Arc::clone(&self.shared);
+        let signal = stop.clone();
+        let (up_tx, up_rx) = std::sync::mpsc::sync_channel::<()>(1);
         let handle = std::thread::Builder::new()
             .name("novacron-collector".into())
-            .spawn(move || clock::clock(shared))
+            .spawn(move || {
+                let _ = up_tx.send(());
+                clock::clock(shared, signal)
+            })
             .map_err(|e| CollectError::Store(format!("cannot start the collector thread: {e}")))?;
-        *thread = Some(handle);
+        // Return once the thread runs (and carries its name), so that a caller counting
+        // threads right after start() sees it.
+        let _ = up_rx.recv();
+        *self.thread.lock() = Some(Running { handle, stop });
         Ok(true)
     }
 
     /// Stops and joins the clock thread, then flushes the store. False when it was stopped.
     pub fn stop(&self) -> Result<bool, CollectError> {
-        let Some(handle) = self.thread.lock().take() else {
+        let _transition = self.transition.lock();
+        self.stop_locked()
+    }
+
+    /// Stops the clock, then closes the store: its SQLite connections and the folder's
+    /// writer lock are released now rather than when the last reference goes. Later writes
+    /// and queries fail with "closed"; a second close is a no-op.
+    pub fn close(&self) -> Result<(), CollectError> {
+        let _transition = self.transition.lock();
+        let stopped = self.stop_locked();
+        if let Some(store) = &self.shared.store {
+            store
+                .close_now()
+                .map_err(|e| CollectError::Store(e.to_string()))?;
+        }
+        stopped.map(|_| ())
+    }
+
+    fn stop_locked(&self) -> Result<bool, CollectError> {
+        let Some(running) = self.thread.lock().take() else {
             return Ok(false);
         };
-        self.shared.stop.stop();
-        let _ = handle.join();
+        running.stop.stop();
+        let _ = running.handle.join();
         clock::append(&self.shared, Vec::new())?;
         if let Some(store) = &self.shared.store {
             store
@@ -295,7 +340,9 @@ impl Collector {
         clock::tick(&self.shared, self.shared.clock.now_ms())
     }
 
-    /// Stores and exports the JS half of the `application` collector for tick `ts`.
+    /// Stores and exports the JS half of the `application` collector for tick `ts`. The
+    /// points are committed before this returns: JS emits `metrics:collected` only after it,
+    /// so an acknowledged sample survives a `kill -9` whole (both halves).
     pub fn record_js_application(&self, ts: i64, sample: &Value) -> Result<(), CollectError> {
         {
             // A record that arrives after a newer tick's (an on-demand tick overtaking a
@@ -312,11 +359,7 @@ impl Collector {
             .pending_app
             .lock()
             .extend(points.into_iter().map(|(k, v)| (k, ts, v)));
-        if !self.is_running() {
-            // No clock tick will come to carry them: store them now.
-            return clock::append(&self.shared, Vec::new());
-        }
-        Ok(())
+        clock::append(&self.shared, Vec::new())
     }
 
     /// Calls `listener` with every tick's typed machine reading from now on (on the clock
@@ -458,5 +501,7 @@ fn make_sources(config: &CollectorConfig, pushed: &PushedTable) -> Vec<Box<dyn S
     v
 }
 
+#[cfg(test)]
+mod lifecycle_tests;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
@@ -70,6 +71,10 @@ pub struct Store {
     pub(super) writer: Mutex<Option<Writer>>,
     pub(super) state: RwLock<State>,
     pub(super) readers: Mutex<Vec<Connection>>,
+    /// The folder's writer lock, held by a writable store until it is closed or dropped.
+    pub(super) lock: Mutex<Option<super::lock::WriterLock>>,
+    /// Set by [`Store::close_now`]: no connection is opened again.
+    pub(super) closed: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -158,6 +163,9 @@ impl Store {
     }
 
     pub(super) fn read_only_err(&self, op: &'static str) -> StoreError {
+        if self.is_closed() {
+            return self.closed_err(op);
+        }
         StoreError::ReadOnly {
             op,
             dir: self.opts.dir.display().to_string(),
@@ -209,7 +217,46 @@ impl Store {
             .collect()
     }
 
+    fn closed_err(&self, op: &'static str) -> StoreError {
+        StoreError::Io {
+            op,
+            path: self.opts.dir.display().to_string(),
+            message: "the store is closed (accepted: a store opened again)".into(),
+        }
+    }
+
+    /// True once [`Store::close_now`] ran.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Flushes, then closes every connection and releases the folder's writer lock now,
+    /// through a shared reference (the collector shares its store with its clock thread and
+    /// listener); later writes and queries fail with "closed". A second call is a no-op.
+    pub fn close_now(&self) -> Result<(), StoreError> {
+        let mut writer = self.writer.lock();
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let flushed = match writer.as_mut() {
+            Some(w) => self.flush_locked(w),
+            None => Ok(()),
+        };
+        self.readers.lock().clear();
+        if let Some(w) = writer.take() {
+            let _ = w
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = w.conn.close();
+        }
+        self.lock.lock().take();
+        flushed
+    }
+
     pub(super) fn reader(&self) -> Result<Connection, StoreError> {
+        if self.is_closed() {
+            return Err(self.closed_err("query"));
+        }
         if let Some(c) = self.readers.lock().pop() {
             return Ok(c);
         }
@@ -232,7 +279,8 @@ impl Store {
 
     pub(super) fn give_back(&self, c: Connection) {
         let mut pool = self.readers.lock();
-        if pool.len() < 8 {
+        // A query that ran across close_now drops its connection instead of pooling it.
+        if pool.len() < 8 && !self.is_closed() {
             pool.push(c);
         }
     }

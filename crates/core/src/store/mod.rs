@@ -87,6 +87,7 @@ pub mod codec;
 mod engine;
 mod error;
 mod flush;
+mod lock;
 mod migrate;
 mod open;
 mod query;

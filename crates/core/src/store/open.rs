@@ -3,12 +3,14 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::engine::{corrupt, range_err, Store, Writer, NOT_WRITABLE};
+use super::lock;
 use super::migrate;
 use super::recover::load_state;
 use super::{RenameFn, StoreError, StoreOptions, SCHEMA_VERSION};
@@ -94,6 +96,11 @@ impl Store {
                 reason: NOT_WRITABLE,
             });
         }
+        // One writer per folder, taken before anything in it is read or replayed.
+        let lock = match read_only {
+            None => Some(lock::acquire(dir)?),
+            Some(_) => None,
+        };
         let (conn, immutable) = match read_only {
             None => match Self::open_rw(&db_path, opts.rename_v1) {
                 Ok(c) => (c, false),
@@ -119,6 +126,8 @@ impl Store {
             writer: Mutex::new(None),
             state: RwLock::new(state),
             readers: Mutex::new(Vec::new()),
+            lock: Mutex::new(lock),
+            closed: AtomicBool::new(false),
         };
         if writable {
             *store.writer.lock() = Some(Writer {
