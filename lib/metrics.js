@@ -199,7 +199,7 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
     try {
       await this.native.stop();
     } finally {
-      this.native.stopServer();
+      await this.native.stopServer();
       this.collectors.get('application').stop();
     }
   }

@@ -11,7 +11,7 @@ use novacron_perf_core::prometheus::server::MetricsServer;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use crate::error::{to_value, IntoJs};
+use crate::error::{self, to_value, IntoJs};
 use crate::events::EventBridge;
 use crate::framework::Blocking;
 
@@ -151,7 +151,7 @@ impl NativeCollector {
                 self.collector.now_ms(),
                 one_time.unwrap_or(false),
             )
-            .map_err(invalid)
+            .map_err(error::invalid_arg)
     }
 
     /// Removes a custom metric; true when it existed.
@@ -164,7 +164,7 @@ impl NativeCollector {
     #[napi(catch_unwind)]
     pub fn record_ml_values(&self, values: Value) -> napi::Result<()> {
         let map = values.as_object().ok_or_else(|| {
-            invalid(format!(
+            error::invalid_arg(format!(
                 "values: got {values} (accepted: an object of numbers)"
             ))
         })?;
@@ -172,7 +172,7 @@ impl NativeCollector {
             .pushed()
             .lock()
             .record_ml_values(map)
-            .map_err(invalid)
+            .map_err(error::invalid_arg)
     }
 
     /// Records the duration of one ML stage.
@@ -187,7 +187,7 @@ impl NativeCollector {
             .pushed()
             .lock()
             .record_ml_stage(&workflow, &stage, duration_ms)
-            .map_err(invalid)
+            .map_err(error::invalid_arg)
     }
 
     /// Runs a `getMetrics` query against the history store, off the JS thread.
@@ -216,14 +216,12 @@ impl NativeCollector {
     pub fn start_server(&self, host: String, port: u32) -> napi::Result<Value> {
         let mut server = self.server.lock();
         if server.is_some() {
-            return Err(napi::Error::from_reason(
-                "metrics server: already listening",
-            ));
+            return Err(error::state("metrics server: already listening"));
         }
         let port = u16::try_from(port)
-            .map_err(|_| invalid(format!("port: got {port} (accepted: 0 to 65535)")))?;
+            .map_err(|_| error::invalid_arg(format!("port: got {port} (accepted: 0 to 65535)")))?;
         let s = MetricsServer::start(&host, port, self.collector.renderer()).map_err(|e| {
-            napi::Error::from_reason(format!(
+            error::state(format!(
                 "metrics server: cannot listen on {host}:{port}: {e}"
             ))
         })?;
@@ -234,16 +232,12 @@ impl NativeCollector {
         )
     }
 
-    /// Closes the `/metrics` listener; false when none was open.
-    #[napi(catch_unwind)]
-    pub fn stop_server(&self) -> bool {
-        match self.server.lock().take() {
-            Some(s) => {
-                s.stop();
-                true
-            }
-            None => false,
-        }
+    /// Closes the `/metrics` listener off the JS thread (it waits for the socket to be
+    /// released, so that the port can be bound again); resolves false when none was open.
+    #[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
+    pub fn stop_server(&self) -> AsyncTask<Blocking> {
+        let server = self.server.lock().take();
+        Blocking::task(move || Ok(Value::Bool(server.map(MetricsServer::stop).is_some())))
     }
 
     /// Sources' health, store figures, the collector's own CPU time, listener address.
@@ -262,8 +256,4 @@ impl NativeCollector {
     pub fn last_sample(&self) -> Value {
         self.collector.last_sample().unwrap_or(Value::Null)
     }
-}
-
-fn invalid(message: String) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, message)
 }

@@ -44,6 +44,11 @@ pub fn state(message: impl AsRef<str>) -> Error {
     Error::new(Status::GenericFailure, shorten(message.as_ref()))
 }
 
+/// A bad argument the binding itself finds (before any core call): a `TypeError`.
+pub fn invalid_arg(message: impl AsRef<str>) -> Error {
+    Error::new(Status::InvalidArg, shorten(message.as_ref()))
+}
+
 /// Shorthand for results of core calls.
 pub trait IntoJs<T> {
     /// Maps the error with [`to_js`].

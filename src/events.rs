@@ -43,7 +43,7 @@ impl EventPump {
                     let _ = tsfn.call(value, ThreadsafeFunctionCallMode::NonBlocking);
                 }
             })
-            .map_err(|e| napi::Error::from_reason(format!("cannot start the event thread: {e}")))?;
+            .map_err(|e| crate::error::state(format!("cannot start the event thread: {e}")))?;
         // Return once the thread runs and carries its name, so that thread counts taken
         // right after a constructor see it.
         let _ = up_rx.recv();
@@ -80,7 +80,7 @@ impl EventBridge {
         let rx = self
             .rx
             .take()
-            .ok_or_else(|| napi::Error::from_reason("subscribe: already subscribed"))?;
+            .ok_or_else(|| crate::error::state("subscribe: already subscribed"))?;
         self.pump = Some(EventPump::start(rx, callback)?);
         Ok(())
     }

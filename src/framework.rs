@@ -332,7 +332,7 @@ impl Task for Blocking {
         match self.0.take() {
             // On libuv's pool: a panic here would abort the process.
             Some(f) => crate::guard::guard("framework task", f),
-            None => Err(napi::Error::from_reason("task already ran")),
+            None => Err(crate::error::state("task already ran")),
         }
     }
 
