@@ -20,7 +20,7 @@ const collectors = require('./collectors');
 const DAY_MS = 86_400_000;
 const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'custom'];
 /** Core events forwarded to JS listeners as they are. */
-const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metrics:stored', 'storage:error']);
+const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'collection:warning', 'metrics:stored', 'storage:error']);
 const DEFAULT_METRICS_PORT = 9464;
 const MAX_TIMER_MS = check.MAX_TIMER_MS;
 

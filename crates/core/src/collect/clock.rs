@@ -109,8 +109,16 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                     if name == "system" && !shared.system_listeners.lock().is_empty() {
                         machine = r.get::<SystemReading>().cloned();
                     }
+                    for w in &r.warnings {
+                        shared.bus.emit_with(
+                            "collection:warning",
+                            || json!({ "collector": name, "message": w, "timestamp": ts }),
+                        );
+                    }
                     let value = r.json();
-                    slot.families = r.families;
+                    let mut families = r.families;
+                    slot.guard.apply(&mut families);
+                    slot.families = families;
                     value
                 }
                 Err(message) => {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod database;
 pub mod flatten;
 pub mod gpu;
+pub mod monotonic;
 pub mod network;
 pub mod process;
 pub mod pushed;
@@ -105,6 +106,8 @@ struct Slot {
     source: Box<dyn Source>,
     status: SourceStatus,
     families: Vec<Family>,
+    /// Keeps this source's exported counters monotonic.
+    guard: monotonic::CounterGuard,
 }
 
 /// A consumer of the machine readings: called on the clock thread with each tick's
@@ -119,6 +122,8 @@ struct Shared {
     slots: Mutex<Vec<Slot>>,
     /// Families pushed from JS (the V8/libuv half of `application`).
     js_families: Mutex<Vec<Family>>,
+    /// Keeps the JS half's exported counters monotonic.
+    js_guard: Mutex<monotonic::CounterGuard>,
     series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
     last_sample: Mutex<Option<Value>>,
     stop: StopSignal,
@@ -181,6 +186,7 @@ impl Collector {
                 source,
                 status: SourceStatus::default(),
                 families: Vec::new(),
+                guard: Default::default(),
             })
             .collect();
         Ok(Collector {
@@ -191,6 +197,7 @@ impl Collector {
                 store,
                 slots: Mutex::new(slots),
                 js_families: Mutex::new(Vec::new()),
+                js_guard: Mutex::new(Default::default()),
                 series_ids: Mutex::new(HashMap::new()),
                 last_sample: Mutex::new(None),
                 stop: StopSignal::new(),
@@ -301,7 +308,9 @@ impl Collector {
             // A record that arrives after a newer tick's (an on-demand tick overtaking a
             // clock tick's event) is exported but not stored: history stays in order.
             let mut last = self.shared.last_app_ts.lock();
-            *self.shared.js_families.lock() = process::js_families(sample);
+            let mut families = process::js_families(sample);
+            self.shared.js_guard.lock().apply(&mut families);
+            *self.shared.js_families.lock() = families;
             if ts <= *last {
                 return Ok(());
             }

@@ -29,8 +29,19 @@ pub mod proc_stat;
 pub mod process;
 
 /// Reads a `/proc` file; `None` where it does not exist (not Linux, or hidden by a sandbox).
+///
+/// The kernel writes names as raw bytes (an interface, a mount point, a process may be named
+/// with bytes that are not UTF-8): such bytes become U+FFFD in that one name, so one odd
+/// name never hides the rest of the file. [`has_replacement`] tells a name that was mended.
 pub fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// True when `name` holds a byte that was not UTF-8 in the kernel's text (U+FFFD).
+pub fn has_replacement(name: &str) -> bool {
+    name.contains(char::REPLACEMENT_CHARACTER)
 }
 
 /// Kernel clock ticks per second (`USER_HZ`) for `/proc/stat` counters.
@@ -43,3 +54,6 @@ pub fn clock_ticks_per_second() -> f64 {
         100.0
     }
 }
+
+#[cfg(test)]
+mod kernel_lines;

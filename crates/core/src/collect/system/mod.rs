@@ -79,9 +79,10 @@ pub struct SystemReading {
 pub struct SystemCounters {
     /// The aggregate `cpu` line of `/proc/stat`.
     pub cpu: proc_stat::CpuTimes,
-    /// Bytes, packets, errors and drops received, all interfaces but loopback.
+    /// Bytes, packets, errors and drops received by the physical interfaces (see
+    /// [`net_dev::machine_totals`]: bridges and veths would count traffic twice).
     pub net_rx: [u64; 4],
-    /// Bytes, packets, errors and drops sent, all interfaces but loopback.
+    /// Bytes, packets, errors and drops sent by the physical interfaces.
     pub net_tx: [u64; 4],
     /// Established TCP connections (`CurrEstab`).
     pub tcp_established: Option<u64>,
@@ -100,6 +101,27 @@ struct Previous {
 #[derive(Default)]
 pub struct SystemSource {
     prev: Option<Previous>,
+    /// Names already reported as not UTF-8, so each is reported once.
+    odd_names: std::collections::HashSet<String>,
+}
+
+impl SystemSource {
+    /// Warnings for the names of this reading that held bytes which are not UTF-8 (each
+    /// replaced by U+FFFD in that name only), each name reported once per source.
+    fn odd_name_warnings<'a>(
+        &mut self,
+        names: impl Iterator<Item = (&'static str, &'a str)>,
+    ) -> Vec<String> {
+        names
+            .filter(|(_, n)| crate::host::has_replacement(n))
+            .filter(|(kind, n)| self.odd_names.insert(format!("{kind}:{n}")))
+            .map(|(kind, n)| {
+                format!(
+                    "{kind} name {n:?} holds bytes that are not UTF-8; they are shown as U+FFFD"
+                )
+            })
+            .collect()
+    }
 }
 
 impl SystemSource {
@@ -193,6 +215,19 @@ impl Source for SystemSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let (reading, families) = self.read()?;
-        Ok(Reading::new(reading, families))
+        let names = reading
+            .network
+            .iter()
+            .map(|n| ("interface", n.device.as_str()))
+            .chain(reading.disks.iter().map(|d| ("device", d.device.as_str())))
+            .chain(reading.filesystems.iter().flat_map(|f| {
+                [
+                    ("mount point", f.mountpoint.as_str()),
+                    ("device", f.device.as_str()),
+                ]
+            }));
+        let names: Vec<(&'static str, String)> = names.map(|(k, n)| (k, n.to_owned())).collect();
+        let warnings = self.odd_name_warnings(names.iter().map(|(k, n)| (*k, n.as_str())));
+        Ok(Reading::new(reading, families).with_warnings(warnings))
     }
 }
