@@ -261,9 +261,11 @@ class ApplicationMetricsCollector {
       eventLoopUtilization: null,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
+      externalMemory: mem.external,
       gcPauseMs: this.loopProbe ? Math.round(this.gcPauseMsInterval * 1000) / 1000 : null,
       gcPauseMsTotal: this.loopProbe ? Math.round(this.gcPauseMsTotal * 1000) / 1000 : null,
       activeHandles: process.getActiveResourcesInfo().length,
+      nodeVersion: process.version,
       ...this.readRequests(),
     };
     if (this.loopProbe) {

@@ -74,19 +74,26 @@ fn stamp(epoch_start: i64, interval: Duration, n: u32, now: i64) -> i64 {
 
 /// One tick at `ts`: read every source, build the sample, store it, emit it.
 pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
-    let ts = {
-        let mut last = shared.last_tick_ts.lock();
-        *last = ts.max(last.saturating_add(1));
-        *last
-    };
+    // Held for the whole tick: one tick at a time, and each tick's points stored in order.
+    let mut last = shared.last_tick_ts.lock();
+    *last = ts.max(last.saturating_add(1));
+    let ts = *last;
     let mut collectors = Map::new();
     let mut gpu_slot = None;
     let mut machine: Option<SystemReading> = None;
-    {
-        let mut slots = shared.slots.lock();
-        for slot in slots.iter_mut() {
-            let name = slot.source.name();
-            let value = match slot.source.collect() {
+    let sources: Vec<_> = shared
+        .slots
+        .lock()
+        .iter()
+        .map(|s| (s.name, Arc::clone(&s.source)))
+        .collect();
+    for (i, (name, source)) in sources.into_iter().enumerate() {
+        // Read without the slot table's lock; publish under it.
+        let result = source.lock().collect();
+        let value = {
+            let mut slots = shared.slots.lock();
+            let slot = &mut slots[i];
+            match result {
                 Ok(r) => {
                     let was_degraded = slot.status.status == SourceState::Degraded;
                     match r.status {
@@ -138,12 +145,12 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                     slot.families.clear();
                     json!({ "error": message })
                 }
-            };
-            if name == "gpu" {
-                gpu_slot = Some(value);
-            } else {
-                collectors.insert(name.to_owned(), value);
             }
+        };
+        if name == "gpu" {
+            gpu_slot = Some(value);
+        } else {
+            collectors.insert(name.to_owned(), value);
         }
     }
     if let (Some(gpu), Some(Value::Object(sys))) = (gpu_slot, collectors.get_mut("system")) {
@@ -195,6 +202,7 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
         "collector:tick",
         || json!({ "timestamp": ts, "json": sample.to_string() }),
     );
+    drop(last);
     sample
 }
 
@@ -273,7 +281,7 @@ pub(super) fn exposition(shared: &Shared) -> String {
         for s in slots.iter() {
             families.extend(s.families.iter().cloned());
             up.push(
-                &[("collector", s.source.name())],
+                &[("collector", s.name)],
                 if s.status.status == SourceState::Degraded {
                     0.0
                 } else {

@@ -102,8 +102,12 @@ pub struct SourceStatus {
     pub failures: u64,
 }
 
+/// One source and what it last published. The source has a lock of its own, so that a
+/// reading in progress (a slow `statfs`, a database probe) never holds the slot table that
+/// `status()` and the exposition read: those always answer from the last completed reading.
 struct Slot {
-    source: Box<dyn Source>,
+    name: &'static str,
+    source: Arc<Mutex<Box<dyn Source>>>,
     status: SourceStatus,
     families: Vec<Family>,
     /// Keeps this source's exported counters monotonic.
@@ -129,7 +133,8 @@ struct Shared {
     stop: StopSignal,
     ticks: AtomicU64,
     /// Timestamp of the last tick, and of the last JS `application` record: the store takes
-    /// each series in time order, and on-demand ticks interleave with the clock's.
+    /// each series in time order, and on-demand ticks interleave with the clock's. A tick
+    /// holds `last_tick_ts` from start to end, so ticks never interleave.
     last_tick_ts: Mutex<i64>,
     last_app_ts: Mutex<i64>,
     /// The JS half of `application`, stored with the next tick's commit (one write per tick).
@@ -183,7 +188,8 @@ impl Collector {
         let slots = make_sources(&config, &pushed)
             .into_iter()
             .map(|source| Slot {
-                source,
+                name: source.name(),
+                source: Arc::new(Mutex::new(source)),
                 status: SourceStatus::default(),
                 families: Vec::new(),
                 guard: Default::default(),
@@ -372,7 +378,7 @@ impl Collector {
             .slots
             .lock()
             .iter()
-            .map(|s| (s.source.name(), s.status.clone()))
+            .map(|s| (s.name, s.status.clone()))
             .collect();
         let store = self.shared.store.as_ref().map(|s| match s.stats() {
             Ok(st) => StoreStatus::Stats(st),

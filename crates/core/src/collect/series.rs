@@ -167,6 +167,7 @@ pub static SERIES: &[SeriesDef] = &[
     d("application", "eventLoopUtilization", "application.event_loop_utilization", "ratio"),
     d("application", "heapUsed", "application.heap_used_bytes", BYTES),
     d("application", "heapTotal", "application.heap_total_bytes", BYTES),
+    d("application", "externalMemory", "application.external_memory_bytes", BYTES),
     d("application", "gcPauseMs", "application.gc_pause_ms", MS),
     d("application", "gcPauseMsTotal", "application.gc_pause_total_ms", MS),
     d("application", "activeHandles", "application.active_handles", N),
@@ -495,7 +496,8 @@ mod tests {
         );
         let js = json!({
             "eventLoopDelay": { "p50": 1.0, "p99": 2.0, "max": 3.0 },
-            "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "gcPauseMs": 0.5,
+            "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "externalMemory": 5,
+            "nodeVersion": "v22.1.0", "gcPauseMs": 0.5,
             "gcPauseMsTotal": 1.5, "activeHandles": 3, "requestCount": 4, "errorCount": 0,
             "throughput": 1.0, "errorRate": 0.0, "responseTime": 2.0, "avgResponseTime": 2.0,
         });

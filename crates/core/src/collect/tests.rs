@@ -158,3 +158,59 @@ fn retention_runs_on_the_clock_and_drops_old_history() {
     assert_eq!(stored(&c, now), vec![T0 + 7_204_000], "old history dropped");
     c.stop().unwrap();
 }
+
+/// The exposition carries the standard process and prom-client names beside `novacron_*`,
+/// the event-loop quantiles as a summary, and passes `promtool check metrics` (where
+/// promtool is installed; skipped with the reason otherwise).
+#[test]
+fn standard_names_and_promtool() {
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(json!({ "enableHistorical": false, "gpu": false }), &clock);
+    c.tick_now();
+    let js = json!({
+        "eventLoopDelay": { "p50": 1.0, "p99": 2.0, "max": 3.0 },
+        "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "externalMemory": 5,
+        "nodeVersion": "v22.1.0", "gcPauseMsTotal": 1.5, "activeHandles": 3,
+    });
+    c.record_js_application(T0, &js).unwrap();
+    let text = c.prometheus_text();
+    for name in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "process_start_time_seconds ",
+        "nodejs_eventloop_lag_seconds 0.003\n",
+        "nodejs_eventloop_lag_p50_seconds 0.001\n",
+        "nodejs_eventloop_lag_p99_seconds 0.002\n",
+        "nodejs_heap_size_used_bytes 1\n",
+        "nodejs_heap_size_total_bytes 2\n",
+        "nodejs_external_memory_bytes 5\n",
+        "nodejs_active_handles 3\n",
+        "nodejs_version_info{version=\"v22.1.0\",major=\"22\",minor=\"1\",patch=\"0\"} 1\n",
+        "novacron_process_cpu_seconds_total ",
+        "# TYPE novacron_nodejs_eventloop_delay_seconds summary\n",
+    ] {
+        assert!(text.contains(name), "no {name:?} in\n{text}");
+    }
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
+        return;
+    };
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

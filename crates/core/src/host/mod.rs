@@ -5,7 +5,8 @@
 //! texts) plus a reader that adds the file access:
 //! - [`proc_stat`] (`/proc/stat`), [`meminfo`], [`loadavg`], [`diskstats`], [`net_dev`]
 //!   (`/proc/net/dev`), [`net_snmp`] (`/proc/net/snmp`), [`net_tcp`] (`/proc/net/tcp{,6}`),
-//!   [`mounts`] (`/proc/mounts` and `statvfs`), [`machine`] (`/proc/uptime`, `/proc/cpuinfo`,
+//!   [`mounts`] (`/proc/mounts` and `statvfs`), [`statfs`] (`statvfs` with a deadline, so a
+//!   hung mount cannot stall a sampler), [`machine`] (`/proc/uptime`, `/proc/cpuinfo`,
 //!   the kernel release);
 //! - [`process`]: this process and thread — CPU time (`getrusage`, `CLOCK_THREAD_CPUTIME_ID`),
 //!   resident memory (`/proc/self/statm`), threads (`/proc/self/status`), open descriptors,
@@ -27,6 +28,7 @@ pub mod net_snmp;
 pub mod net_tcp;
 pub mod proc_stat;
 pub mod process;
+pub mod statfs;
 
 /// Reads a `/proc` file; `None` where it does not exist (not Linux, or hidden by a sandbox).
 ///

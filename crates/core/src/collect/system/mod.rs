@@ -101,11 +101,23 @@ struct Previous {
 #[derive(Default)]
 pub struct SystemSource {
     prev: Option<Previous>,
+    /// `statfs` with a deadline: a hung mount is skipped, not waited for at every tick.
+    statfs: crate::host::statfs::StatfsWatch,
+    /// Warnings of the last [`Self::read`] (mounts that timed out).
+    warnings: Vec<String>,
     /// Names already reported as not UTF-8, so each is reported once.
     odd_names: std::collections::HashSet<String>,
 }
 
 impl SystemSource {
+    /// A source whose `statfs` calls go through `statfs` (a blocking one in tests).
+    pub fn with_statfs(statfs: crate::host::statfs::StatfsWatch) -> SystemSource {
+        SystemSource {
+            statfs,
+            ..SystemSource::default()
+        }
+    }
+
     /// Warnings for the names of this reading that held bytes which are not UTF-8 (each
     /// replaced by U+FFFD in that name only), each name reported once per source.
     fn odd_name_warnings<'a>(
@@ -128,6 +140,7 @@ impl SystemSource {
     /// Reads the machine once; rates cover the time since this source's previous reading.
     pub fn read(&mut self) -> Result<(SystemReading, Vec<crate::prometheus::Family>), String> {
         let at = Instant::now();
+        self.warnings.clear();
         let stat = proc_stat::read()
             .ok_or("cannot read /proc/stat (not Linux, or /proc is not mounted)")?;
         let meminfo = meminfo::read();
@@ -164,7 +177,7 @@ impl SystemSource {
                 disk::read(d, before, secs, &mut families)
             })
             .collect();
-        let fs_rows = filesystem::read(&mounts, &mut families);
+        let fs_rows = filesystem::read(&mounts, &self.statfs, &mut families, &mut self.warnings);
         let net_rows = nets
             .iter()
             .map(|n| {
@@ -227,7 +240,8 @@ impl Source for SystemSource {
                 ]
             }));
         let names: Vec<(&'static str, String)> = names.map(|(k, n)| (k, n.to_owned())).collect();
-        let warnings = self.odd_name_warnings(names.iter().map(|(k, n)| (*k, n.as_str())));
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.extend(self.odd_name_warnings(names.iter().map(|(k, n)| (*k, n.as_str()))));
         Ok(Reading::new(reading, families).with_warnings(warnings))
     }
 }
