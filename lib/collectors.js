@@ -76,6 +76,50 @@ async function readSlot(self) {
   return { timestamp: Date.now(), ...(await self.reader.readSource(self.key)) };
 }
 
+/** Limits of custom metrics: the history store's, checked at the call. */
+const MAX_NAME_CHARS = 200;
+const MAX_LABEL_NAME_CHARS = 128;
+const MAX_LABEL_VALUE_CHARS = 1024;
+/** `name` and `value` are fields of a labelled sample row: such a label would be lost. */
+const RESERVED_LABELS = new Set(['name', 'value']);
+
+/** A short preview of a value for a message (never the whole of a huge one). */
+function preview(value) {
+  const text = typeof value === 'string' ? value : check.show(value);
+  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
+}
+
+function checkCustomName(name) {
+  check.string('name', name);
+  if (name.length > MAX_NAME_CHARS) {
+    throw new RangeError(`name: got ${preview(name)} (accepted: at most ${MAX_NAME_CHARS} characters)`);
+  }
+}
+
+/** Labels as the native side takes them: own keys, string values (numbers and booleans converted). */
+function customLabels(labels) {
+  check.plainObject('labels', labels);
+  const out = {};
+  for (const key of Object.keys(labels)) {
+    if (RESERVED_LABELS.has(key) || key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      throw new TypeError(`labels: label name ${JSON.stringify(key)} is not accepted (reserved: name, value, __proto__, constructor, prototype)`);
+    }
+    if (key.length > MAX_LABEL_NAME_CHARS) {
+      throw new RangeError(`labels: label name ${preview(key)} is too long (accepted: at most ${MAX_LABEL_NAME_CHARS} characters)`);
+    }
+    let v = labels[key];
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') v = String(v);
+    if (typeof v !== 'string') {
+      throw new TypeError(`labels.${key}: got ${preview(v)} (accepted: a string, a number or a boolean)`);
+    }
+    if (v.length > MAX_LABEL_VALUE_CHARS) {
+      throw new RangeError(`labels.${key}: got ${preview(v)} (accepted: at most ${MAX_LABEL_VALUE_CHARS} characters)`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
 /** Machine CPU (total, per core, iowait, steal), load, memory, disks, file systems, network, TCP, processes; GPUs in `gpu`. */
 class SystemMetricsCollector {
   constructor(config = {}, reader = null) {
@@ -159,20 +203,39 @@ class CustomMetricsCollector {
     return readSlot(this);
   }
 
-  /** Records `value` for `name` (and `labels`, an object of strings). */
+  /**
+   * Records `value` for `name` (and `labels`: strings, or numbers and booleans, which are
+   * converted to strings as prom-client does). NaN and ±Infinity are recorded and exported
+   * as `NaN`, `+Inf`, `-Inf`. Each metric has at most 10 000 label sets: an add beyond is
+   * a RangeError, and the first one emits a `collection:warning`.
+   */
   record(name, value, labels = {}) {
-    check.string('name', name);
-    check.number('value', value, { min: -Infinity });
-    check.plainObject('labels', labels);
-    this.reader.recordCustom(name, value, labels, false);
+    this.push(name, value, labels, false);
   }
 
   /** The original's API: `options.oneTime` drops the value after the next collect; `options.labels` labels it. */
   addMetric(name, value, options = {}) {
-    check.string('name', name);
-    check.number('value', value, { min: -Infinity });
     check.plainObject('options', options);
-    this.reader.recordCustom(name, value, options.labels || {}, options.oneTime === true);
+    this.push(name, value, options.labels ?? {}, options.oneTime === true);
+  }
+
+  push(name, value, labels, oneTime) {
+    checkCustomName(name);
+    if (typeof value !== 'number') {
+      throw new TypeError(`value: got ${preview(value)} (accepted: a number; NaN and ±Infinity are exported as NaN, +Inf, -Inf)`);
+    }
+    const converted = customLabels(labels);
+    try {
+      this.reader.recordCustom(name, value, converted, oneTime);
+    } catch (err) {
+      if (!/series cap/.test(err && err.message)) throw err;
+      if (!this.capped) this.capped = new Set();
+      if (!this.capped.has(name)) {
+        this.capped.add(name);
+        if (typeof this.onWarning === 'function') this.onWarning({ collector: 'custom', metric: name, message: err.message, timestamp: Date.now() });
+      }
+      throw new RangeError(err.message);
+    }
   }
 
   /** Removes a metric (every label set); true when it existed. */

@@ -73,6 +73,7 @@ class PerformanceMetricsCollector extends EventEmitter {
       ['ml_workflow', new collectors.MLWorkflowMetricsCollector(this.config, reader)],
       ['custom', new collectors.CustomMetricsCollector(this.config, reader)],
     ]);
+    this.collectors.get('custom').onWarning = (w) => this.deliver('collection:warning', w);
     /** Recent complete samples (trimmed to `batchSize` when over 2 × `batchSize`). */
     this.buffer = [];
     /** Aggregation objects by `hourly_<bucket>` / `daily_<bucket>`. */

@@ -208,6 +208,10 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
 
 /// Appends one tick's points and the pending JS `application` points in one commit,
 /// registering new series on first sight.
+///
+/// A series the store refuses (a name or label over its limits) is left out and the rest is
+/// committed: one bad series never costs the tick's other samples. The error then names the
+/// series left out, after the commit.
 pub(super) fn append(
     shared: &Shared,
     points: Vec<(flatten::SeriesRef, i64, f64)>,
@@ -218,6 +222,7 @@ pub(super) fn append(
     };
     let mut ids = shared.series_ids.lock();
     let mut batch = Vec::with_capacity(points.len() + pending.len());
+    let mut refused: Option<String> = None;
     for (key, t, v) in pending.into_iter().chain(points) {
         let id = match ids.get(&key) {
             Some(id) => *id,
@@ -226,26 +231,38 @@ pub(super) fn append(
                     name: key.0.clone(),
                     labels: key.1.clone(),
                 };
-                let id = store
-                    .series_id(&sk)
-                    .map_err(|e| CollectError::Store(e.to_string()))?;
-                ids.insert(key, id);
-                id
+                match store.series_id(&sk) {
+                    Ok(id) => {
+                        ids.insert(key, id);
+                        id
+                    }
+                    Err(e @ crate::store::StoreError::InvalidValue { .. }) => {
+                        refused.get_or_insert_with(|| {
+                            let name: String = sk.name.chars().take(64).collect();
+                            let why: String = e.to_string().chars().take(240).collect();
+                            format!("series {name:?} not stored: {why}")
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(CollectError::Store(e.to_string())),
+                }
             }
         };
         batch.push((id, t, v));
     }
     drop(ids);
-    if batch.is_empty() {
-        return Ok(());
+    if !batch.is_empty() {
+        store
+            .append_batch(&batch)
+            .map_err(|e| CollectError::Store(e.to_string()))?;
+        shared
+            .stored_since_flush
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
     }
-    store
-        .append_batch(&batch)
-        .map_err(|e| CollectError::Store(e.to_string()))?;
-    shared
-        .stored_since_flush
-        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-    Ok(())
+    match refused {
+        Some(message) => Err(CollectError::Store(message)),
+        None => Ok(()),
+    }
 }
 
 fn flush(shared: &Shared) {

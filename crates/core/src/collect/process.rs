@@ -242,12 +242,7 @@ fn version_info(version: &str) -> Family {
     let mut parts = version.trim_start_matches('v').split('.');
     let mut next = || parts.next().unwrap_or("").to_owned();
     let (major, minor, patch) = (next(), next(), next());
-    Family::new(
-        "nodejs_version_info",
-        Gauge,
-        "Node.js version info.",
-    )
-    .with(
+    Family::new("nodejs_version_info", Gauge, "Node.js version info.").with(
         &[
             ("version", version),
             ("major", &major),
@@ -303,11 +298,6 @@ fn prom_client_families(num: &dyn Fn(&[&str]) -> Option<f64>, out: &mut Vec<Fami
             "externalMemory",
             "nodejs_external_memory_bytes",
             "Node.js external memory size in bytes.",
-        ),
-        (
-            "activeHandles",
-            "nodejs_active_handles_total",
-            "Total number of active handles.",
         ),
     ];
     for (key, name, help) in gauges {

@@ -125,7 +125,9 @@ pub fn virtual_memory_bytes() -> Option<u64> {
 pub fn max_fds() -> Option<u64> {
     // SAFETY: getrlimit writes only into the struct we pass.
     let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 || r.rlim_cur == libc::RLIM_INFINITY {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0
+        || r.rlim_cur == libc::RLIM_INFINITY
+    {
         return None;
     }
     Some(r.rlim_cur as u64)
@@ -173,7 +175,10 @@ mod tests {
         assert_eq!(parse_stat_start_ticks(line), Some(777));
         let start = start_time_seconds().unwrap();
         let now = crate::host::clock::now_ms() as f64 / 1000.0;
-        assert!(start <= now + 1.0 && start > now - 86_400.0 * 365.0, "{start}");
+        assert!(
+            start <= now + 1.0 && start > now - 86_400.0 * 365.0,
+            "{start}"
+        );
         assert!(virtual_memory_bytes().unwrap() >= rss_bytes().unwrap());
     }
 
