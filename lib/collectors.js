@@ -85,8 +85,9 @@ const RESERVED_LABELS = new Set(['name', 'value']);
 
 /** A short preview of a value for a message (never the whole of a huge one). */
 function preview(value) {
-  const text = typeof value === 'string' ? value : check.show(value);
-  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
+  if (typeof value === 'string' && value.length > 40) return `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`;
+  const text = check.show(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 function checkCustomName(name) {
