@@ -113,6 +113,16 @@ pub static SERIES: &[SeriesDef] = &[
     d("system", "memory.swapTotal", "system.memory.swap_total_bytes", BYTES),
     d("system", "memory.swapUsed", "system.memory.swap_used_bytes", BYTES),
     d("system", "memory.usage", "system.memory.usage_percent", PCT),
+    // system: the control group's limits (null without a limit)
+    d("system", "container", "system.container", "1"),
+    d("system", "container.cgroupVersion", "system.container.cgroup_version", "1"),
+    d("system", "container.memoryLimit", "system.container.memory_limit_bytes", BYTES),
+    d("system", "container.memoryUsage", "system.container.memory_usage_bytes", BYTES),
+    d("system", "container.memoryUsagePercent", "system.container.memory_usage_percent", PCT),
+    d("system", "container.cpuLimitCores", "system.container.cpu_limit_cores", "cores"),
+    d("system", "container.cpuUsagePercent", "system.container.cpu_usage_percent", PCT),
+    d("system", "container.throttledPeriods", "system.container.throttled_periods", N),
+    d("system", "container.throttledSeconds", "system.container.throttled_seconds", "s"),
     // system: block devices
     d("system", "disks[device].readBytesPerSec", "system.disk.read_bytes_per_sec", BPS),
     d("system", "disks[device].writeBytesPerSec", "system.disk.write_bytes_per_sec", BPS),

@@ -17,6 +17,7 @@
 //! A file that cannot be read (not Linux, or hidden by a sandbox) gives `None` or an empty
 //! reading, never a made-up zero.
 
+pub mod cgroup;
 pub mod clock;
 pub mod diskstats;
 pub mod loadavg;

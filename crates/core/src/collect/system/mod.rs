@@ -14,6 +14,7 @@
 //! This is the crate's only machine sampler: the framework's `collectSystemMetrics` series
 //! is a view over these readings (see `framework::system`).
 
+pub mod container;
 pub mod cpu;
 pub mod disk;
 pub mod filesystem;
@@ -34,6 +35,7 @@ use crate::host::net_dev::{self, NetDev};
 use crate::host::proc_stat::{self, ProcStat};
 use crate::host::{clock, meminfo, mounts, net_snmp};
 
+pub use container::ContainerReading;
 pub use cpu::{CoreReading, CpuReading, CpuShares};
 pub use disk::DiskReading;
 pub use filesystem::FilesystemReading;
@@ -56,6 +58,8 @@ pub struct SystemReading {
     pub network: Vec<InterfaceReading>,
     /// TCP retransmits.
     pub tcp: TcpReading,
+    /// The control group's limits and use; null when no limit is set.
+    pub container: Option<ContainerReading>,
     /// Processes on the machine.
     pub processes: Option<u64>,
     /// Threads on the machine.
@@ -95,6 +99,7 @@ struct Previous {
     disks: Vec<DiskStat>,
     nets: Vec<NetDev>,
     retrans: Option<(i64, i64)>,
+    cgroup: Option<crate::host::cgroup::CgroupReading>,
 }
 
 /// The `system` sub-collector.
@@ -153,6 +158,7 @@ impl SystemSource {
             .filter(|m| !mounts::is_ignored_mount(m))
             .collect();
         let pids = crate::host::process::count_pids();
+        let cgroup = crate::host::cgroup::read_self();
         let now_ms = clock::now_ms();
 
         let prev = self.prev.as_ref();
@@ -162,14 +168,26 @@ impl SystemSource {
         let hz = crate::host::clock_ticks_per_second();
         let mut families = Vec::new();
 
-        let cpu = cpu::read(
+        let mut cpu = cpu::read(
             &stat,
             prev.map(|p| &p.stat),
             load.as_ref(),
             hz,
             &mut families,
         );
-        let memory = memory::read(&meminfo, &mut families);
+        let mut memory = memory::read(&meminfo, &mut families);
+        let container = cgroup.as_ref().and_then(|c| {
+            container::read(c, prev.and_then(|p| p.cgroup.as_ref()), secs, &mut families)
+        });
+        if let Some(c) = &container {
+            // Inside a limit, "usage" is how close the process is to that limit.
+            if c.memory_usage_percent.is_some() {
+                memory.usage = c.memory_usage_percent;
+            }
+            if c.cpu_limit_cores.is_some() {
+                cpu.shares.usage = c.cpu_usage_percent;
+            }
+        }
         let disk_rows = disks
             .iter()
             .map(|d| {
@@ -197,6 +215,7 @@ impl SystemSource {
             filesystems: fs_rows,
             network: net_rows,
             tcp,
+            container,
             processes: pids,
             threads,
             procs_running: stat.procs_running,
@@ -216,6 +235,7 @@ impl SystemSource {
             stat,
             disks,
             nets,
+            cgroup,
         });
         Ok((reading, families))
     }
