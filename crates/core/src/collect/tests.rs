@@ -255,3 +255,30 @@ fn one_bad_series_never_fails_the_batch() {
         "the good sample is stored"
     );
 }
+
+/// A reading in progress (here: the system source held, as a hung `statfs` or a slow probe
+/// would hold it) never blocks `status()` or the exposition: they answer at once from the
+/// last completed reading, while the tick waits for its source.
+#[test]
+fn status_and_exposition_never_wait_for_a_reading_in_progress() {
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(json!({ "enableHistorical": false, "gpu": false }), &clock);
+    c.tick_now();
+    let source = Arc::clone(&c.shared.slots.lock()[0].source);
+    let held = source.lock();
+    let shared = Arc::clone(&c.shared);
+    let tick = std::thread::spawn(move || clock::tick(&shared, T0 + 1000));
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    let status = c.status();
+    let text = c.prometheus_text();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(status.sources["system"].status, SourceState::Ok);
+    assert!(
+        text.contains("node_cpu_seconds_total{"),
+        "the last completed reading"
+    );
+    assert!(!tick.is_finished(), "the tick waits for its source");
+    drop(held);
+    tick.join().unwrap();
+}

@@ -82,7 +82,7 @@ impl StatfsWatch {
             let in_flight = Arc::clone(&self.in_flight);
             let path = mountpoint.to_owned();
             std::thread::Builder::new()
-                .name("novacron-statfs".into())
+                .name("statfs-probe".into())
                 .spawn(move || {
                     let r = stat(&path);
                     // No longer stalled before the result shows, so a caller that sees the
