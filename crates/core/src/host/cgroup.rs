@@ -73,7 +73,12 @@ fn group_dir(root: &Path, base: &str, group: &str) -> PathBuf {
 
 /// Reads the group of this process under `root`; `None` off Linux or without cgroups.
 pub fn read_under(root: &Path) -> Option<CgroupReading> {
-    let text = read(&root.join("proc/self/cgroup"))?;
+    read_process(root, "self")
+}
+
+/// Reads the group of process `pid` (`"self"` for this one) under `root`.
+pub fn read_process(root: &Path, pid: &str) -> Option<CgroupReading> {
+    let text = read(&root.join("proc").join(pid).join("cgroup"))?;
     let mut v1_memory = None;
     let mut v1_cpu = None;
     let mut v2 = None;
@@ -270,5 +275,48 @@ mod tests {
         ]);
         assert_eq!(read_under(d.path()).unwrap().memory_limit, None);
         assert!(read_under(Path::new("/nonexistent-root")).is_none());
+    }
+
+    /// A real group with a 512 MiB limit, made for a child process (root only, with a
+    /// writable v2 hierarchy or v1 memory controller; skipped with the reason otherwise).
+    #[test]
+    fn a_real_cgroup_limit_is_read() {
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let base = if v2 {
+            "/sys/fs/cgroup"
+        } else {
+            "/sys/fs/cgroup/memory"
+        };
+        let dir = Path::new(base).join(format!("novacron-test-{}", std::process::id()));
+        if std::fs::create_dir(&dir).is_err() {
+            eprintln!("skipped: cannot create a cgroup under {base} (needs root and a writable hierarchy)");
+            return;
+        }
+        let limit_file = if v2 {
+            "memory.max"
+        } else {
+            "memory.limit_in_bytes"
+        };
+        let limit = 512u64 * 1024 * 1024;
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let setup = std::fs::write(dir.join(limit_file), limit.to_string())
+            .and_then(|_| std::fs::write(dir.join("cgroup.procs"), child.id().to_string()));
+        let got = setup
+            .as_ref()
+            .ok()
+            .and_then(|_| read_process(Path::new("/"), &child.id().to_string()));
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir(&dir);
+        if let Err(e) = setup {
+            eprintln!("skipped: cannot set up the cgroup: {e}");
+            return;
+        }
+        let got = got.unwrap();
+        assert_eq!(got.memory_limit, Some(limit));
+        assert!(got.memory_usage.is_some());
     }
 }
