@@ -465,7 +465,7 @@ export class PerformanceMetricsCollector extends EventEmitter {
   getMetrics(query?: MetricsQuery): Promise<MetricsSample[]>;
   storeMetrics(): Promise<number>;
   aggregateMetrics(): Promise<{ hourly: unknown; daily: unknown }>;
-  addCustomMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string> }): void;
+  addCustomMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string | number | boolean> }): void;
   getPrometheusMetrics(): string;
   startMetricsServer(options?: { host?: string; port?: number }): Promise<{ host: string; port: number; url: string }>;
   stopMetricsServer(): Promise<boolean>;
@@ -507,10 +507,10 @@ export class MLWorkflowMetricsCollector {
 export class CustomMetricsCollector {
   constructor(config?: MetricsCollectorConfig);
   collect(): Promise<any>;
-  record(name: string, value: number, labels?: Record<string, string>): void;
-  addMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string> }): void;
+  record(name: string, value: number, labels?: Record<string, string | number | boolean>): void;
+  addMetric(name: string, value: number, options?: { oneTime?: boolean; labels?: Record<string, string | number | boolean> }): void;
   removeMetric(name: string): boolean;
-  registerCollect(name: string, fn: () => number | { value: number; labels?: Record<string, string> } | Promise<number | { value: number; labels?: Record<string, string> }>): void;
+  registerCollect(name: string, fn: () => number | { value: number; labels?: Record<string, string | number | boolean> } | Promise<number | { value: number; labels?: Record<string, string | number | boolean> }>): void;
 }
 
 // ---- NetworkStorageBenchmark (registry name 'network_storage') ----

@@ -137,7 +137,9 @@ test('custom metrics: Prometheus names, labels, one-time values, callbacks', asy
   assert.throws(() => c.addCustomMetric('bad-name', 1), { name: 'TypeError', message: /^name: got "bad-name" \(accepted: a Prometheus metric name/ });
   assert.throws(() => custom.record('node_load1', 1), { message: /not starting with 'node_'/ });
   assert.throws(() => custom.record('x', 1, { __bad: 'v' }), { name: 'TypeError', message: /^labels: label name "__bad"/ });
-  assert.throws(() => custom.record('x', Number.NaN), { name: 'TypeError', message: /^value: got NaN/ });
+  // NaN and ±Infinity are values (prom-client exports them): see the test below. A value
+  // that is not a number is still refused.
+  assert.throws(() => custom.record('x', '1'), { name: 'TypeError', message: /^value: got "1"/ });
   const s = await c.collectMetrics();
   assert.equal(s.collectors.custom.metrics.queue_depth.value, 3);
   assert.deepEqual(s.collectors.custom.labelled, [{ name: 'vm_boot_seconds', host: 'node-1', value: 12.5 }]);
@@ -152,6 +154,70 @@ test('custom metrics: Prometheus names, labels, one-time values, callbacks', asy
   const standalone = new CustomMetricsCollector();
   standalone.record('solo', 1);
   assert.equal((await standalone.collect()).metrics.solo.value, 1);
+});
+
+test('custom metrics: NaN and ±Infinity exported, label values converted, reserved names and limits refused at the call', async (t) => {
+  const c = collector(t);
+  const custom = c.collectors.get('custom');
+  const errors = [];
+  c.on('collection:error', (e) => errors.push(e));
+  custom.record('ratio', 0 / 0);
+  custom.record('hi', Number.POSITIVE_INFINITY);
+  custom.record('lo', Number.NEGATIVE_INFINITY);
+  custom.record('by_code', 1, { code: 404, ok: true });
+  custom.registerCollect('zero_ratio', () => 0 / 0);
+  await c.collectMetrics();
+  await c.collectMetrics();
+  const text = c.getPrometheusMetrics();
+  assert.match(text, /^ratio NaN$/m);
+  assert.match(text, /^hi \+Inf$/m);
+  assert.match(text, /^lo -Inf$/m);
+  assert.match(text, /^zero_ratio NaN$/m);
+  assert.match(text, /^by_code\{code="404",ok="true"\} 1$/m);
+  assert.deepEqual(errors, [], 'a callback returning 0/0 is a value, not an error');
+
+  assert.throws(() => custom.record('x', 1, { value: 'a' }), { name: 'TypeError', message: /^labels name: got "value" \(accepted: a label name other than/ });
+  assert.throws(() => custom.record('x', 1, JSON.parse('{"__proto__":{"a":1}}')), { name: 'TypeError', message: /^labels name: got "__proto__" \(accepted: a label name other than/ });
+  assert.throws(() => custom.record('x', 1, { k: null }), { name: 'TypeError', message: /^labels\.k: got null \(accepted: a string, a number or a boolean\)/ });
+  const long = () => custom.record('x', 1, { k: 'v'.repeat(1500) });
+  assert.throws(long, { name: 'RangeError', message: /^labels\.k: got "v+"… \(1500 characters\) \(accepted: at most 1024 characters\)/ });
+  assert.throws(long, (e) => e.message.length < 200);
+  assert.throws(() => custom.record('x', 1, { ['k'.repeat(129)]: 'v' }), { name: 'RangeError', message: /at most 128 characters/ });
+  assert.throws(() => custom.record('m'.repeat(242), 1), { name: 'RangeError', message: /^name: got "m+"… \(242 characters\) \(accepted: at most 200 characters\)/ });
+  // Refused at the call, the store never sees them: the next tick stores every series.
+  const storageErrors = [];
+  c.on('storage:error', (e) => storageErrors.push(e));
+  await c.collectMetrics();
+  assert.deepEqual(storageErrors, []);
+});
+
+test('custom metrics: at most 10 000 label sets per metric, with one warning', async (t) => {
+  const c = collector(t);
+  const custom = c.collectors.get('custom');
+  const warnings = [];
+  c.on('collection:warning', (w) => warnings.push(w));
+  for (let i = 0; i < 10_000; i++) custom.record('per_user', 1, { id: String(i) });
+  assert.throws(() => custom.record('per_user', 1, { id: 'one-more' }), { name: 'RangeError', message: /series cap/ });
+  assert.throws(() => custom.record('per_user', 1, { id: 'two-more' }), { name: 'RangeError' });
+  custom.record('per_user', 2, { id: '7' });
+  custom.record('other_metric', 1, { id: 'one-more' });
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0].metric, 'per_user');
+  assert.match(warnings[0].message, /10000 label sets/);
+});
+
+test('the standard process, prom-client and summary names are exported', async (t) => {
+  const c = collector(t);
+  await c.collectMetrics();
+  await c.collectMetrics();
+  const text = c.getPrometheusMetrics();
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes', 'nodejs_active_handles']) {
+    assert.match(text, new RegExp(`^${name} [\\d.e+]+$`, 'm'), name);
+  }
+  assert.match(text, new RegExp(`^nodejs_version_info\\{version="${process.version}",major="\\d+",minor="\\d+",patch="\\d+"\\} 1$`, 'm'));
+  const start = Number(/^process_start_time_seconds (\S+)$/m.exec(text)[1]);
+  assert.ok(Math.abs(start - (Date.now() - process.uptime() * 1000) / 1000) < 5, `start ${start}`);
+  assert.match(text, /^novacron_process_cpu_seconds_total /m);
 });
 
 test('standalone sub-collectors read on their own', async () => {

@@ -78,6 +78,51 @@ async function readSlot(self) {
   return { timestamp: Date.now(), ...(await self.reader.readSource(self.key)) };
 }
 
+/** Limits of custom metrics: the history store's, checked at the call. */
+const MAX_NAME_CHARS = 200;
+const MAX_LABEL_NAME_CHARS = 128;
+const MAX_LABEL_VALUE_CHARS = 1024;
+/** `name` and `value` are fields of a labelled sample row: such a label would be lost. */
+const RESERVED_LABELS = new Set(['name', 'value']);
+
+/** A short preview of a value for a message (never the whole of a huge one). */
+function preview(value) {
+  if (typeof value === 'string' && value.length > 40) return `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`;
+  const text = check.show(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function checkCustomName(name) {
+  check.key('name', name);
+  if (name.length > MAX_NAME_CHARS) {
+    throw new RangeError(`name: got ${preview(name)} (accepted: at most ${MAX_NAME_CHARS} characters)`);
+  }
+}
+
+/** Labels as the native side takes them: own keys, string values (numbers and booleans converted). */
+function customLabels(field, labels) {
+  check.plainObject(field, labels);
+  const out = {};
+  for (const key of Object.keys(labels)) {
+    if (RESERVED_LABELS.has(key) || key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      throw new TypeError(`${field} name: got ${JSON.stringify(key)} (accepted: a label name other than name, value, __proto__, constructor and prototype)`);
+    }
+    if (key.length > MAX_LABEL_NAME_CHARS) {
+      throw new RangeError(`${field} name: got ${preview(key)} (accepted: at most ${MAX_LABEL_NAME_CHARS} characters)`);
+    }
+    let v = labels[key];
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') v = String(v);
+    if (typeof v !== 'string') {
+      throw new TypeError(`${field}.${key}: got ${preview(v)} (accepted: a string, a number or a boolean)`);
+    }
+    if (v.length > MAX_LABEL_VALUE_CHARS) {
+      throw new RangeError(`${field}.${key}: got ${preview(v)} (accepted: at most ${MAX_LABEL_VALUE_CHARS} characters)`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
 /** Machine CPU (total, per core, iowait, steal), load, memory, disks, file systems, network, TCP, processes; GPUs in `gpu`. */
 class SystemMetricsCollector {
   constructor(config = {}, reader = null) {
@@ -161,21 +206,39 @@ class CustomMetricsCollector {
     return readSlot(this);
   }
 
-  /** Records `value` for `name` (and `labels`, an object of strings). */
+  /**
+   * Records `value` for `name` (and `labels`: strings, or numbers and booleans, which are
+   * converted to strings as prom-client does). NaN and ±Infinity are recorded and exported
+   * as `NaN`, `+Inf`, `-Inf`. Each metric has at most 10 000 label sets: an add beyond is
+   * a RangeError, and the first one emits a `collection:warning`.
+   */
   record(name, value, labels = {}) {
-    check.key('name', name);
-    check.number('value', value, { min: -Infinity });
-    check.labels('labels', labels);
-    this.reader.recordCustom(name, value, labels, false);
+    this.push(name, value, 'labels', labels, false);
   }
 
   /** The original's API: `options.oneTime` drops the value after the next collect; `options.labels` labels it. */
   addMetric(name, value, options = {}) {
-    check.key('name', name);
-    check.number('value', value, { min: -Infinity });
     check.plainObject('options', options);
-    check.labels('options.labels', options.labels);
-    this.reader.recordCustom(name, value, options.labels || {}, options.oneTime === true);
+    this.push(name, value, 'options.labels', options.labels ?? {}, options.oneTime === true);
+  }
+
+  push(name, value, labelsField, labels, oneTime) {
+    checkCustomName(name);
+    if (typeof value !== 'number') {
+      throw new TypeError(`value: got ${preview(value)} (accepted: a number; NaN and ±Infinity are exported as NaN, +Inf, -Inf)`);
+    }
+    const converted = customLabels(labelsField, labels);
+    try {
+      this.reader.recordCustom(name, value, converted, oneTime);
+    } catch (err) {
+      if (!/series cap/.test(err && err.message)) throw err;
+      if (!this.capped) this.capped = new Set();
+      if (!this.capped.has(name)) {
+        this.capped.add(name);
+        if (typeof this.onWarning === 'function') this.onWarning({ collector: 'custom', metric: name, message: err.message, timestamp: Date.now() });
+      }
+      throw new RangeError(err.message);
+    }
   }
 
   /** Removes a metric (every label set); true when it existed. */
@@ -274,9 +337,11 @@ class ApplicationMetricsCollector {
       eventLoopUtilization: null,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
+      externalMemory: mem.external,
       gcPauseMs: this.loopProbe ? Math.round(this.gcPauseMsInterval * 1000) / 1000 : null,
       gcPauseMsTotal: this.loopProbe ? Math.round(this.gcPauseMsTotal * 1000) / 1000 : null,
       activeHandles: process.getActiveResourcesInfo().length,
+      nodeVersion: process.version,
       ...this.readRequests(),
     };
     if (this.loopProbe) {

@@ -22,7 +22,7 @@ const { Lifecycle, weakDeliver } = require('./lifecycle');
 const DAY_MS = 86_400_000;
 const KEYS = ['system', 'application', 'database', 'network', 'ml_workflow', 'custom'];
 /** Core events forwarded to JS listeners as they are. */
-const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'metrics:stored', 'storage:error']);
+const CORE_EVENTS = new Set(['collection:error', 'collection:recovered', 'collection:warning', 'metrics:stored', 'storage:error']);
 const DEFAULT_METRICS_PORT = 9464;
 const MAX_TIMER_MS = check.MAX_TIMER_MS;
 
@@ -90,6 +90,7 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
       gpu: this.config.gpu !== false,
     });
     for (const c of this.collectors.values()) c.reader = this.native;
+    this.collectors.get('custom').onWarning = (w) => this.deliver('collection:warning', w);
     /** Recent complete samples (trimmed to `batchSize` when over 2 × `batchSize`). */
     this.buffer = [];
     /** Aggregation objects by `hourly_<bucket>` / `daily_<bucket>`. */

@@ -87,8 +87,16 @@ function conversionError(name, args, err) {
   return converted;
 }
 
+/**
+ * A number passed as an argument of its own crosses as an f64, NaN and ±Infinity included
+ * (a custom metric may be NaN, as in prom-client); inside an object it becomes JSON, which
+ * has no such values, so there `crossable` refuses them with the field's path.
+ */
 function checkArgs(name, args) {
-  for (let i = 0; i < args.length; i++) check.crossable(`${name}() argument ${i + 1}`, args[i]);
+  for (let i = 0; i < args.length; i++) {
+    if (typeof args[i] === 'number') continue;
+    check.crossable(`${name}() argument ${i + 1}`, args[i]);
+  }
 }
 
 function wrapFunction(fn, self, name) {

@@ -75,19 +75,26 @@ fn stamp(epoch_start: i64, interval: Duration, n: u32, now: i64) -> i64 {
 
 /// One tick at `ts`: read every source, build the sample, store it, emit it.
 pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
-    let ts = {
-        let mut last = shared.last_tick_ts.lock();
-        *last = ts.max(last.saturating_add(1));
-        *last
-    };
+    // Held for the whole tick: one tick at a time, and each tick's points stored in order.
+    let mut last = shared.last_tick_ts.lock();
+    *last = ts.max(last.saturating_add(1));
+    let ts = *last;
     let mut collectors = Map::new();
     let mut gpu_slot = None;
     let mut machine: Option<SystemReading> = None;
-    {
-        let mut slots = shared.slots.lock();
-        for slot in slots.iter_mut() {
-            let name = slot.source.name();
-            let value = match slot.source.collect() {
+    let sources: Vec<_> = shared
+        .slots
+        .lock()
+        .iter()
+        .map(|s| (s.name, Arc::clone(&s.source)))
+        .collect();
+    for (i, (name, source)) in sources.into_iter().enumerate() {
+        // Read without the slot table's lock; publish under it.
+        let result = source.lock().collect();
+        let value = {
+            let mut slots = shared.slots.lock();
+            let slot = &mut slots[i];
+            match result {
                 Ok(r) => {
                     let was_degraded = slot.status.status == SourceState::Degraded;
                     match r.status {
@@ -110,8 +117,16 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                     if name == "system" && !shared.system_listeners.lock().is_empty() {
                         machine = r.get::<SystemReading>().cloned();
                     }
+                    for w in &r.warnings {
+                        shared.bus.emit_with(
+                            "collection:warning",
+                            || json!({ "collector": name, "message": w, "timestamp": ts }),
+                        );
+                    }
                     let value = r.json();
-                    slot.families = r.families;
+                    let mut families = r.families;
+                    slot.guard.apply(&mut families);
+                    slot.families = families;
                     value
                 }
                 Err(message) => {
@@ -131,12 +146,12 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
                     slot.families.clear();
                     json!({ "error": message })
                 }
-            };
-            if name == "gpu" {
-                gpu_slot = Some(value);
-            } else {
-                collectors.insert(name.to_owned(), value);
             }
+        };
+        if name == "gpu" {
+            gpu_slot = Some(value);
+        } else {
+            collectors.insert(name.to_owned(), value);
         }
     }
     if let (Some(gpu), Some(Value::Object(sys))) = (gpu_slot, collectors.get_mut("system")) {
@@ -188,11 +203,16 @@ pub(super) fn tick(shared: &Shared, ts: i64) -> Value {
         "collector:tick",
         || json!({ "timestamp": ts, "json": sample.to_string() }),
     );
+    drop(last);
     sample
 }
 
 /// Appends one tick's points and the pending JS `application` points in one commit,
 /// registering new series on first sight.
+///
+/// A series the store refuses (a name or label over its limits) is left out and the rest is
+/// committed: one bad series never costs the tick's other samples. The error then names the
+/// series left out, after the commit.
 pub(super) fn append(
     shared: &Shared,
     points: Vec<(flatten::SeriesRef, i64, f64)>,
@@ -203,6 +223,7 @@ pub(super) fn append(
     };
     let mut ids = shared.series_ids.lock();
     let mut batch = Vec::with_capacity(points.len() + pending.len());
+    let mut refused: Option<String> = None;
     for (key, t, v) in pending.into_iter().chain(points) {
         let id = match ids.get(&key) {
             Some(id) => *id,
@@ -211,26 +232,38 @@ pub(super) fn append(
                     name: key.0.clone(),
                     labels: key.1.clone(),
                 };
-                let id = store
-                    .series_id(&sk)
-                    .map_err(|e| CollectError::Store(e.to_string()))?;
-                ids.insert(key, id);
-                id
+                match store.series_id(&sk) {
+                    Ok(id) => {
+                        ids.insert(key, id);
+                        id
+                    }
+                    Err(e @ crate::store::StoreError::InvalidValue { .. }) => {
+                        refused.get_or_insert_with(|| {
+                            let name: String = sk.name.chars().take(64).collect();
+                            let why: String = e.to_string().chars().take(240).collect();
+                            format!("series {name:?} not stored: {why}")
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(CollectError::Store(e.to_string())),
+                }
             }
         };
         batch.push((id, t, v));
     }
     drop(ids);
-    if batch.is_empty() {
-        return Ok(());
+    if !batch.is_empty() {
+        store
+            .append_batch(&batch)
+            .map_err(|e| CollectError::Store(e.to_string()))?;
+        shared
+            .stored_since_flush
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
     }
-    store
-        .append_batch(&batch)
-        .map_err(|e| CollectError::Store(e.to_string()))?;
-    shared
-        .stored_since_flush
-        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-    Ok(())
+    match refused {
+        Some(message) => Err(CollectError::Store(message)),
+        None => Ok(()),
+    }
 }
 
 fn flush(shared: &Shared) {
@@ -266,7 +299,7 @@ pub(super) fn exposition(shared: &Shared) -> String {
         for s in slots.iter() {
             families.extend(s.families.iter().cloned());
             up.push(
-                &[("collector", s.source.name())],
+                &[("collector", s.name)],
                 if s.status.status == SourceState::Degraded {
                     0.0
                 } else {

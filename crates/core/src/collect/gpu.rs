@@ -131,6 +131,17 @@ impl Source for GpuSource {
             "novacron_gpu_process_memory_bytes",
             "GPU memory used by one process, bytes.",
         );
+        // The same readings under the names NovaCron's alert rules use.
+        let mut util_pct = f(
+            "gpu_utilization_percent",
+            "Percent of the last sample period a kernel ran on the GPU (NVML utilization.gpu).",
+        );
+        let mut std_used = f("gpu_memory_used_bytes", "GPU memory in use, bytes.");
+        let mut std_total = f("gpu_memory_total_bytes", "GPU memory size, bytes.");
+        let mut std_temp = f(
+            "gpu_temperature_celsius",
+            "GPU core temperature, degrees Celsius.",
+        );
         let mut devices = Vec::new();
         for i in 0..count {
             let d = nvml
@@ -156,10 +167,14 @@ impl Source for GpuSource {
             let p = d.power_usage().ok().map(|mw| mw as f64 / 1000.0);
             let c = d.clock_info(Clock::SM).ok();
             util.push(&labels, u.gpu as f64 / 100.0);
+            util_pct.push(&labels, u.gpu as f64);
             mem_used.push(&labels, m.used as f64);
+            std_used.push(&labels, m.used as f64);
             mem_total.push(&labels, m.total as f64);
+            std_total.push(&labels, m.total as f64);
             if let Some(t) = t {
                 temp.push(&labels, t as f64);
+                std_temp.push(&labels, t as f64);
             }
             if let Some(p) = p {
                 power.push(&labels, p);
@@ -202,7 +217,10 @@ impl Source for GpuSource {
         }
         Ok(Reading::new(
             GpuReading::Available { devices },
-            vec![util, mem_used, mem_total, temp, power, sm, proc_mem],
+            vec![
+                util, mem_used, mem_total, temp, power, sm, proc_mem, util_pct, std_used,
+                std_total, std_temp,
+            ],
         ))
     }
 }

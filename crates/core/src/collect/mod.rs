@@ -19,6 +19,7 @@ pub mod config;
 pub mod database;
 pub mod flatten;
 pub mod gpu;
+pub mod monotonic;
 pub mod network;
 pub mod process;
 pub mod pushed;
@@ -104,10 +105,16 @@ pub struct SourceStatus {
     pub failures: u64,
 }
 
+/// One source and what it last published. The source has a lock of its own, so that a
+/// reading in progress (a slow `statfs`, a database probe) never holds the slot table that
+/// `status()` and the exposition read: those always answer from the last completed reading.
 struct Slot {
-    source: Box<dyn Source>,
+    name: &'static str,
+    source: Arc<Mutex<Box<dyn Source>>>,
     status: SourceStatus,
     families: Vec<Family>,
+    /// Keeps this source's exported counters monotonic.
+    guard: monotonic::CounterGuard,
 }
 
 /// A consumer of the machine readings: called on the clock thread with each tick's
@@ -122,11 +129,14 @@ struct Shared {
     slots: Mutex<Vec<Slot>>,
     /// Families pushed from JS (the V8/libuv half of `application`).
     js_families: Mutex<Vec<Family>>,
+    /// Keeps the JS half's exported counters monotonic.
+    js_guard: Mutex<monotonic::CounterGuard>,
     series_ids: Mutex<HashMap<flatten::SeriesRef, SeriesId>>,
     last_sample: Mutex<Option<Value>>,
     ticks: AtomicU64,
     /// Timestamp of the last tick, and of the last JS `application` record: the store takes
-    /// each series in time order, and on-demand ticks interleave with the clock's.
+    /// each series in time order, and on-demand ticks interleave with the clock's. A tick
+    /// holds `last_tick_ts` from start to end, so ticks never interleave.
     last_tick_ts: Mutex<i64>,
     last_app_ts: Mutex<i64>,
     /// The JS half of `application` on its way into the store (committed by the record call
@@ -193,9 +203,11 @@ impl Collector {
         let slots = make_sources(&config, &pushed)
             .into_iter()
             .map(|source| Slot {
-                source,
+                name: source.name(),
+                source: Arc::new(Mutex::new(source)),
                 status: SourceStatus::default(),
                 families: Vec::new(),
+                guard: Default::default(),
             })
             .collect();
         Ok(Collector {
@@ -206,6 +218,7 @@ impl Collector {
                 store,
                 slots: Mutex::new(slots),
                 js_families: Mutex::new(Vec::new()),
+                js_guard: Mutex::new(Default::default()),
                 series_ids: Mutex::new(HashMap::new()),
                 last_sample: Mutex::new(None),
                 ticks: AtomicU64::new(0),
@@ -348,7 +361,9 @@ impl Collector {
             // A record that arrives after a newer tick's (an on-demand tick overtaking a
             // clock tick's event) is exported but not stored: history stays in order.
             let mut last = self.shared.last_app_ts.lock();
-            *self.shared.js_families.lock() = process::js_families(sample);
+            let mut families = process::js_families(sample);
+            self.shared.js_guard.lock().apply(&mut families);
+            *self.shared.js_families.lock() = families;
             if ts <= *last {
                 return Ok(());
             }
@@ -406,7 +421,7 @@ impl Collector {
             .slots
             .lock()
             .iter()
-            .map(|s| (s.source.name(), s.status.clone()))
+            .map(|s| (s.name, s.status.clone()))
             .collect();
         let store = self.shared.store.as_ref().map(|s| match s.stats() {
             Ok(st) => StoreStatus::Stats(st),

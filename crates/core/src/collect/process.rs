@@ -81,6 +81,7 @@ impl Source for ProcessSource {
                 families.push(Family::single(name, Gauge, help, v as f64));
             }
         }
+        standard_process_families(cpu_us, rss, fds, &mut families);
         Ok(Reading::new(
             ProcessReading {
                 pid: std::process::id(),
@@ -92,6 +93,57 @@ impl Source for ProcessSource {
             },
             families,
         ))
+    }
+}
+
+/// The process metrics under the standard names every Prometheus client library exports
+/// (`process_cpu_seconds_total`, `process_resident_memory_bytes`, …), so that rules written
+/// for them (`rate(process_cpu_seconds_total[5m])`) find this process too. The
+/// `novacron_process_*` families stay as they are.
+fn standard_process_families(
+    cpu_us: u64,
+    rss: Option<u64>,
+    fds: Option<u64>,
+    families: &mut Vec<Family>,
+) {
+    use crate::host::process::{max_fds, start_time_seconds, virtual_memory_bytes};
+    families.push(Family::single(
+        "process_cpu_seconds_total",
+        Counter,
+        "Total user and system CPU time spent in seconds.",
+        cpu_us as f64 / 1e6,
+    ));
+    let gauges = [
+        (
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            rss.map(|v| v as f64),
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+            virtual_memory_bytes().map(|v| v as f64),
+        ),
+        (
+            "process_open_fds",
+            "Number of open file descriptors.",
+            fds.map(|v| v as f64),
+        ),
+        (
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            max_fds().map(|v| v as f64),
+        ),
+        (
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.",
+            start_time_seconds(),
+        ),
+    ];
+    for (name, help, v) in gauges {
+        if let Some(v) = v {
+            families.push(Family::single(name, Gauge, help, v));
+        }
     }
 }
 
@@ -107,9 +159,11 @@ pub fn js_families(sample: &serde_json::Value) -> Vec<Family> {
         v.as_f64()
     };
     let mut out = Vec::new();
+    // Quantiles of one distribution: a summary (a gauge with a `quantile` label is flagged
+    // by promtool and mis-read by PromQL's `histogram_quantile` helpers).
     let mut delay = Family::new(
         "novacron_nodejs_eventloop_delay_seconds",
-        Gauge,
+        Summary,
         "Event-loop delay of the Node process over the last interval, by quantile, seconds.",
     );
     for (q, key) in [("0.5", "p50"), ("0.99", "p99"), ("1", "max")] {
@@ -176,5 +230,87 @@ pub fn js_families(sample: &serde_json::Value) -> Vec<Family> {
             out.push(Family::single(name, kind, help, v * scale));
         }
     }
+    prom_client_families(&num, &mut out);
+    if let Some(v) = sample.get("nodeVersion").and_then(|v| v.as_str()) {
+        out.push(version_info(v));
+    }
     out
+}
+
+/// `nodejs_version_info{version,major,minor,patch} 1`, as prom-client exports it.
+fn version_info(version: &str) -> Family {
+    let mut parts = version.trim_start_matches('v').split('.');
+    let mut next = || parts.next().unwrap_or("").to_owned();
+    let (major, minor, patch) = (next(), next(), next());
+    Family::new("nodejs_version_info", Gauge, "Node.js version info.").with(
+        &[
+            ("version", version),
+            ("major", &major),
+            ("minor", &minor),
+            ("patch", &patch),
+        ],
+        1.0,
+    )
+}
+
+/// The same JS readings under prom-client's default metric names, so that dashboards and
+/// rules written for `collectDefaultMetrics()` work unchanged.
+fn prom_client_families(num: &dyn Fn(&[&str]) -> Option<f64>, out: &mut Vec<Family>) {
+    let lag = [
+        (
+            "max",
+            "nodejs_eventloop_lag_seconds",
+            "Lag of event loop in seconds (the largest delay over the last interval).",
+        ),
+        (
+            "max",
+            "nodejs_eventloop_lag_max_seconds",
+            "The maximum recorded event loop delay.",
+        ),
+        (
+            "p50",
+            "nodejs_eventloop_lag_p50_seconds",
+            "The 50th percentile of the recorded event loop delays.",
+        ),
+        (
+            "p99",
+            "nodejs_eventloop_lag_p99_seconds",
+            "The 99th percentile of the recorded event loop delays.",
+        ),
+    ];
+    for (key, name, help) in lag {
+        if let Some(ms) = num(&["eventLoopDelay", key]) {
+            out.push(Family::single(name, Gauge, help, ms / 1000.0));
+        }
+    }
+    let gauges = [
+        (
+            "heapUsed",
+            "nodejs_heap_size_used_bytes",
+            "Process heap size used from Node.js in bytes.",
+        ),
+        (
+            "heapTotal",
+            "nodejs_heap_size_total_bytes",
+            "Process heap size from Node.js in bytes.",
+        ),
+        (
+            "externalMemory",
+            "nodejs_external_memory_bytes",
+            "Node.js external memory size in bytes.",
+        ),
+    ];
+    for (key, name, help) in gauges {
+        if let Some(v) = num(&[key]) {
+            out.push(Family::single(name, Gauge, help, v));
+        }
+    }
+    if let Some(v) = num(&["activeHandles"]) {
+        out.push(Family::single(
+            "nodejs_active_handles",
+            Gauge,
+            "Number of active libuv handles and requests.",
+            v,
+        ));
+    }
 }

@@ -26,6 +26,8 @@ struct CustomValue {
 #[derive(Debug, Default)]
 pub struct Pushed {
     custom: BTreeMap<(String, Labels), CustomValue>,
+    /// Label sets per custom metric, for the series cap.
+    series_per_metric: std::collections::HashMap<String, usize>,
     ml_values: BTreeMap<&'static str, f64>,
     ml_stages: BTreeMap<(String, String), (f64, u64)>,
 }
@@ -80,15 +82,49 @@ pub const ML_FIELDS: [(&str, &str, &str); 8] = [
     ),
 ];
 
+/// Label sets one custom metric may have; an add beyond is refused (50 000 label values on
+/// one metric once took 407 MiB). prom-client has no cap; this one bounds a label fed from
+/// unbounded input (user ids, URLs) before it exhausts the process.
+pub const MAX_SERIES_PER_METRIC: usize = 10_000;
+/// Longest custom metric name, characters: the store keeps it as `custom.<name>` within its
+/// 256-character series names, with room to spare.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest label name, characters (the store's limit).
+pub const MAX_LABEL_NAME_CHARS: usize = 128;
+/// Longest label value, characters (the store's limit).
+pub const MAX_LABEL_VALUE_CHARS: usize = 1024;
+/// Label names a custom metric may not use: a labelled sample row already has `name` and
+/// `value` fields, so such a label would be lost from samples and history.
+pub const RESERVED_LABELS: [&str; 2] = ["name", "value"];
+
 fn check_labels(labels: &BTreeMap<String, String>, field: &str) -> Result<Labels, String> {
-    for k in labels.keys() {
-        if !is_valid_label_name(k) || k == "name" {
+    for (k, v) in labels {
+        if !is_valid_label_name(k) || RESERVED_LABELS.contains(&k.as_str()) {
             return Err(format!(
-                "{field}: label name {k:?} is not accepted (accepted: [a-zA-Z_][a-zA-Z0-9_]*, not starting with '__', not 'name')"
+                "{field}: label name {k:?} is not accepted (accepted: [a-zA-Z_][a-zA-Z0-9_]*, not starting with '__', not 'name' or 'value')"
+            ));
+        }
+        if k.chars().count() > MAX_LABEL_NAME_CHARS {
+            return Err(format!(
+                "{field}: label name {:?}… has {} characters (accepted: at most {MAX_LABEL_NAME_CHARS})",
+                preview(k),
+                k.chars().count()
+            ));
+        }
+        if v.chars().count() > MAX_LABEL_VALUE_CHARS {
+            return Err(format!(
+                "{field}.{k}: value {:?}… has {} characters (accepted: at most {MAX_LABEL_VALUE_CHARS})",
+                preview(v),
+                v.chars().count()
             ));
         }
     }
     Ok(labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// The first characters of a long value, for a message that must not echo it whole.
+fn preview(v: &str) -> String {
+    v.chars().take(32).collect()
 }
 
 impl Pushed {
@@ -101,19 +137,33 @@ impl Pushed {
         timestamp: i64,
         one_time: bool,
     ) -> Result<(), String> {
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(format!(
+                "name: {:?}… has {} characters (accepted: at most {MAX_NAME_CHARS})",
+                preview(name),
+                name.chars().count()
+            ));
+        }
         if !is_valid_metric_name(name) || RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
             return Err(format!(
                 "name: got {name:?} (accepted: a Prometheus metric name [a-zA-Z_:][a-zA-Z0-9_:]* not starting with 'node_' or 'novacron_')"
             ));
         }
-        if !value.is_finite() {
-            return Err(format!(
-                "value: got {value} for metric '{name}' (accepted: a finite number)"
-            ));
-        }
+        // NaN and ±Infinity are values like any other (prom-client exports them as `NaN`,
+        // `+Inf`, `-Inf`): a ratio of 0/0 is "no data", not a broken metric.
         let labels = check_labels(labels, "labels")?;
+        let key = (name.to_owned(), labels);
+        if !self.custom.contains_key(&key) {
+            let count = self.series_per_metric.entry(name.to_owned()).or_default();
+            if *count >= MAX_SERIES_PER_METRIC {
+                return Err(format!(
+                    "labels: metric '{name}' has {MAX_SERIES_PER_METRIC} label sets, the series cap (accepted: a label set it already has)"
+                ));
+            }
+            *count += 1;
+        }
         self.custom.insert(
-            (name.to_owned(), labels),
+            key,
             CustomValue {
                 value,
                 timestamp,
@@ -123,10 +173,16 @@ impl Pushed {
         Ok(())
     }
 
+    /// Label sets `name` has now.
+    pub fn series_count(&self, name: &str) -> usize {
+        self.series_per_metric.get(name).copied().unwrap_or(0)
+    }
+
     /// Removes every series of a custom metric; true when one existed.
     pub fn remove_custom(&mut self, name: &str) -> bool {
         let before = self.custom.len();
         self.custom.retain(|(n, _), _| n != name);
+        self.series_per_metric.remove(name);
         self.custom.len() != before
     }
 
@@ -219,7 +275,19 @@ impl Source for CustomSource {
                 });
             }
         }
-        table.custom.retain(|_, v| !v.one_time);
+        let Pushed {
+            custom,
+            series_per_metric,
+            ..
+        } = &mut *table;
+        custom.retain(|(name, _), v| {
+            if v.one_time {
+                if let Some(n) = series_per_metric.get_mut(name) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            !v.one_time
+        });
         Ok(Reading::new(
             CustomReading {
                 metrics: plain,
@@ -360,10 +428,8 @@ mod tests {
                     .unwrap_err()
                     .starts_with("name:"));
             }
-            assert!(t
-                .record_custom("ok", f64::NAN, &none, 1, false)
-                .unwrap_err()
-                .starts_with("value:"));
+            // NaN and ±Infinity are recorded (prom-client exports them), see
+            // `non_finite_values_labels_and_the_series_cap`.
             let mut bad_label = BTreeMap::new();
             bad_label.insert("__x".to_string(), "v".to_string());
             assert!(t
@@ -385,6 +451,64 @@ mod tests {
             "oneTime values go after one collect"
         );
         assert!(table.lock().remove_custom("queue_depth"));
+    }
+
+    #[test]
+    fn non_finite_values_labels_and_the_series_cap() {
+        let table: PushedTable = Default::default();
+        let none = BTreeMap::new();
+        {
+            let mut t = table.lock();
+            t.record_custom("ratio", f64::NAN, &none, 1, false).unwrap();
+            t.record_custom("up_inf", f64::INFINITY, &none, 1, false)
+                .unwrap();
+            t.record_custom("down_inf", f64::NEG_INFINITY, &none, 1, false)
+                .unwrap();
+        }
+        let r = CustomSource(table.clone()).collect().unwrap();
+        let text = crate::prometheus::render(&r.families);
+        assert!(text.contains("\nratio NaN\n"), "{text}");
+        assert!(text.contains("\nup_inf +Inf\n") && text.contains("\ndown_inf -Inf\n"));
+
+        let mut t = table.lock();
+        let one = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        let e = t
+            .record_custom("m", 1.0, &one("value", "x"), 1, false)
+            .unwrap_err();
+        assert!(e.contains("'value'"), "{e}");
+        let e = t
+            .record_custom("m", 1.0, &one("k", &"v".repeat(1500)), 1, false)
+            .unwrap_err();
+        assert!(
+            e.starts_with("labels.k:") && e.contains("1500") && e.len() < 200,
+            "{e}"
+        );
+        let e = t
+            .record_custom("m", 1.0, &one(&"k".repeat(129), "v"), 1, false)
+            .unwrap_err();
+        assert!(e.contains("at most 128"), "{e}");
+        let e = t
+            .record_custom(&"m".repeat(242), 1.0, &none, 1, false)
+            .unwrap_err();
+        assert!(e.starts_with("name:") && e.contains("242"), "{e}");
+
+        for i in 0..MAX_SERIES_PER_METRIC {
+            t.record_custom("users", 1.0, &one("id", &i.to_string()), 1, false)
+                .unwrap();
+        }
+        let e = t
+            .record_custom("users", 1.0, &one("id", "new"), 1, false)
+            .unwrap_err();
+        assert!(e.contains("series cap"), "{e}");
+        // A label set it already has is updated, and another metric is not affected.
+        t.record_custom("users", 2.0, &one("id", "7"), 1, false)
+            .unwrap();
+        t.record_custom("other", 1.0, &one("id", "new"), 1, false)
+            .unwrap();
+        assert_eq!(t.series_count("users"), MAX_SERIES_PER_METRIC);
+        assert!(t.remove_custom("users"));
+        t.record_custom("users", 1.0, &one("id", "new"), 1, false)
+            .unwrap();
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct Reading {
     pub status: ReadingStatus,
     /// The same reading as Prometheus families.
     pub families: Vec<Family>,
+    /// Oddities of the source's input met in this reading (a name that was not UTF-8); the
+    /// clock reports each distinct one once as a `collection:warning` event.
+    pub warnings: Vec<String>,
 }
 
 impl Reading {
@@ -57,6 +60,7 @@ impl Reading {
             sample: Box::new(sample),
             status: ReadingStatus::Ok,
             families,
+            warnings: Vec::new(),
         }
     }
 
@@ -70,7 +74,14 @@ impl Reading {
             sample: Box::new(sample),
             status: ReadingStatus::Unavailable(reason.into()),
             families,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The same reading with these warnings (builder style).
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Reading {
+        self.warnings = warnings;
+        self
     }
 
     /// The sample JSON of this reading.

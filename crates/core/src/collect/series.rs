@@ -113,6 +113,16 @@ pub static SERIES: &[SeriesDef] = &[
     d("system", "memory.swapTotal", "system.memory.swap_total_bytes", BYTES),
     d("system", "memory.swapUsed", "system.memory.swap_used_bytes", BYTES),
     d("system", "memory.usage", "system.memory.usage_percent", PCT),
+    // system: the control group's limits (null without a limit)
+    d("system", "container", "system.container", "1"),
+    d("system", "container.cgroupVersion", "system.container.cgroup_version", "1"),
+    d("system", "container.memoryLimit", "system.container.memory_limit_bytes", BYTES),
+    d("system", "container.memoryUsage", "system.container.memory_usage_bytes", BYTES),
+    d("system", "container.memoryUsagePercent", "system.container.memory_usage_percent", PCT),
+    d("system", "container.cpuLimitCores", "system.container.cpu_limit_cores", "cores"),
+    d("system", "container.cpuUsagePercent", "system.container.cpu_usage_percent", PCT),
+    d("system", "container.throttledPeriods", "system.container.throttled_periods", N),
+    d("system", "container.throttledSeconds", "system.container.throttled_seconds", "s"),
     // system: block devices
     d("system", "disks[device].readBytesPerSec", "system.disk.read_bytes_per_sec", BPS),
     d("system", "disks[device].writeBytesPerSec", "system.disk.write_bytes_per_sec", BPS),
@@ -167,6 +177,7 @@ pub static SERIES: &[SeriesDef] = &[
     d("application", "eventLoopUtilization", "application.event_loop_utilization", "ratio"),
     d("application", "heapUsed", "application.heap_used_bytes", BYTES),
     d("application", "heapTotal", "application.heap_total_bytes", BYTES),
+    d("application", "externalMemory", "application.external_memory_bytes", BYTES),
     d("application", "gcPauseMs", "application.gc_pause_ms", MS),
     d("application", "gcPauseMsTotal", "application.gc_pause_total_ms", MS),
     d("application", "activeHandles", "application.active_handles", N),
@@ -495,7 +506,8 @@ mod tests {
         );
         let js = json!({
             "eventLoopDelay": { "p50": 1.0, "p99": 2.0, "max": 3.0 },
-            "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "gcPauseMs": 0.5,
+            "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "externalMemory": 5,
+            "nodeVersion": "v22.1.0", "gcPauseMs": 0.5,
             "gcPauseMsTotal": 1.5, "activeHandles": 3, "requestCount": 4, "errorCount": 0,
             "throughput": 1.0, "errorRate": 0.0, "responseTime": 2.0, "avgResponseTime": 2.0,
         });

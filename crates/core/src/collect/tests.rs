@@ -158,3 +158,127 @@ fn retention_runs_on_the_clock_and_drops_old_history() {
     assert_eq!(stored(&c, now), vec![T0 + 7_204_000], "old history dropped");
     c.stop().unwrap();
 }
+
+/// The exposition carries the standard process and prom-client names beside `novacron_*`,
+/// the event-loop quantiles as a summary, and passes `promtool check metrics` (where
+/// promtool is installed; skipped with the reason otherwise).
+#[test]
+fn standard_names_and_promtool() {
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(json!({ "enableHistorical": false, "gpu": false }), &clock);
+    c.tick_now();
+    let js = json!({
+        "eventLoopDelay": { "p50": 1.0, "p99": 2.0, "max": 3.0 },
+        "eventLoopUtilization": 0.1, "heapUsed": 1, "heapTotal": 2, "externalMemory": 5,
+        "nodeVersion": "v22.1.0", "gcPauseMsTotal": 1.5, "activeHandles": 3,
+    });
+    c.record_js_application(T0, &js).unwrap();
+    let text = c.prometheus_text();
+    for name in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "process_start_time_seconds ",
+        "nodejs_eventloop_lag_seconds 0.003\n",
+        "nodejs_eventloop_lag_p50_seconds 0.001\n",
+        "nodejs_eventloop_lag_p99_seconds 0.002\n",
+        "nodejs_heap_size_used_bytes 1\n",
+        "nodejs_heap_size_total_bytes 2\n",
+        "nodejs_external_memory_bytes 5\n",
+        "nodejs_active_handles 3\n",
+        "nodejs_version_info{version=\"v22.1.0\",major=\"22\",minor=\"1\",patch=\"0\"} 1\n",
+        "novacron_process_cpu_seconds_total ",
+        "# TYPE novacron_nodejs_eventloop_delay_seconds summary\n",
+    ] {
+        assert!(text.contains(name), "no {name:?} in\n{text}");
+    }
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
+        return;
+    };
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    // node_exporter's own names keep the kernel's CamelCase (`node_memory_MemTotal_bytes`,
+    // `node_netstat_Tcp_RetransSegs`): promtool's style lint flags those in node_exporter's
+    // output too, and dashboards depend on them. Every other finding fails the test.
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: Vec<&str> = report
+        .lines()
+        .filter(|l| {
+            !(l.starts_with("node_")
+                && l.ends_with("should be written in 'snake_case' not 'camelCase'"))
+        })
+        .collect();
+    assert!(findings.is_empty(), "promtool: {findings:#?}");
+}
+
+/// One series the store refuses (a label value over its limit) is left out with one error
+/// naming it; every other sample of the tick is committed.
+#[test]
+fn one_bad_series_never_fails_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(
+        json!({ "storageLocation": dir.path().join("m").to_str().unwrap(), "gpu": false }),
+        &clock,
+    );
+    let good: flatten::SeriesRef = ("custom.good".into(), vec![]);
+    let _ = &good;
+    let bad: flatten::SeriesRef = ("custom.bad".into(), vec![("k".into(), "v".repeat(1500))]);
+    let err = clock::append(&c.shared, vec![(bad, T0, 1.0), (good.clone(), T0, 2.0)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("custom.bad") && err.len() < 400, "{err}");
+    let st = c.store().unwrap().stats().unwrap();
+    assert_eq!(st.series, 1, "only the good series is registered");
+    assert_eq!(
+        st.samples.max(st.pending_samples),
+        1,
+        "the good sample is stored"
+    );
+}
+
+/// A reading in progress (here: the system source held, as a hung `statfs` or a slow probe
+/// would hold it) never blocks `status()` or the exposition: they answer at once from the
+/// last completed reading, while the tick waits for its source.
+#[test]
+fn status_and_exposition_never_wait_for_a_reading_in_progress() {
+    let clock = FakeClock::new(T0);
+    let (c, _rx) = collector(json!({ "enableHistorical": false, "gpu": false }), &clock);
+    c.tick_now();
+    let source = Arc::clone(&c.shared.slots.lock()[0].source);
+    let held = source.lock();
+    let shared = Arc::clone(&c.shared);
+    let tick = std::thread::spawn(move || clock::tick(&shared, T0 + 1000));
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    let status = c.status();
+    let text = c.prometheus_text();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(status.sources["system"].status, SourceState::Ok);
+    assert!(
+        text.contains("node_cpu_seconds_total{"),
+        "the last completed reading"
+    );
+    assert!(!tick.is_finished(), "the tick waits for its source");
+    drop(held);
+    tick.join().unwrap();
+}

@@ -109,6 +109,46 @@ pub fn open_fds() -> Option<u64> {
         .map(|d| d.count() as u64)
 }
 
+/// Virtual memory size of this process, bytes (first field of `/proc/self/statm`).
+pub fn virtual_memory_bytes() -> Option<u64> {
+    let pages: u64 = super::read("/proc/self/statm")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    (page > 0).then(|| pages * page as u64)
+}
+
+/// The soft limit on open file descriptors (`RLIMIT_NOFILE`); `None` when unlimited.
+pub fn max_fds() -> Option<u64> {
+    // SAFETY: getrlimit writes only into the struct we pass.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0
+        || r.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(r.rlim_cur as u64)
+}
+
+/// The start time field (22nd, clock ticks after boot) of a `/proc/<pid>/stat` text. The
+/// command name (2nd field) is in parentheses and may hold spaces and parentheses itself,
+/// so fields are counted after its LAST `)`.
+pub fn parse_stat_start_ticks(text: &str) -> Option<u64> {
+    let (_, rest) = text.rsplit_once(')')?;
+    // `rest` starts at field 3 (state): field 22 is the 20th after it.
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Start time of this process, epoch seconds (boot time plus its start ticks).
+pub fn start_time_seconds() -> Option<f64> {
+    let ticks = parse_stat_start_ticks(&super::read("/proc/self/stat")?)?;
+    let btime = super::proc_stat::read()?.btime;
+    Some(btime as f64 + ticks as f64 / super::clock_ticks_per_second())
+}
+
 /// Processes on the machine (the numeric entries of `/proc`).
 pub fn count_pids() -> Option<u64> {
     let dir = std::fs::read_dir("/proc").ok()?;
@@ -126,6 +166,21 @@ pub fn count_pids() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A command name with spaces and parentheses does not shift the fields after it.
+    #[test]
+    fn stat_start_time_after_an_odd_command_name() {
+        let line = "42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 777 1000 50 \
+                    18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+        assert_eq!(parse_stat_start_ticks(line), Some(777));
+        let start = start_time_seconds().unwrap();
+        let now = crate::host::clock::now_ms() as f64 / 1000.0;
+        assert!(
+            start <= now + 1.0 && start > now - 86_400.0 * 365.0,
+            "{start}"
+        );
+        assert!(virtual_memory_bytes().unwrap() >= rss_bytes().unwrap());
+    }
 
     #[test]
     fn parsers_and_readings() {

@@ -16,6 +16,9 @@ pub enum MetricKind {
     Gauge,
     /// Type unknown; node_exporter uses it for raw kernel counters such as `node_netstat_*`.
     Untyped,
+    /// Quantiles of one distribution, labelled `quantile` (with `_sum` and `_count` where
+    /// they are known).
+    Summary,
 }
 
 impl MetricKind {
@@ -24,6 +27,7 @@ impl MetricKind {
             MetricKind::Counter => "counter",
             MetricKind::Gauge => "gauge",
             MetricKind::Untyped => "untyped",
+            MetricKind::Summary => "summary",
         }
     }
 }

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::collect::rates::round2;
-use crate::host::mounts::{statvfs, Mount};
+use crate::host::mounts::Mount;
+use crate::host::statfs::{Outcome, StatfsWatch};
 use crate::prometheus::{Family, MetricKind::*};
 
 /// One row of the `filesystems` slot, bytes (`usage` in %).
@@ -29,7 +30,16 @@ pub struct FilesystemReading {
 }
 
 /// The `filesystems` rows (one per mount point), and their families.
-pub fn read(mounts: &[Mount], families: &mut Vec<Family>) -> Vec<FilesystemReading> {
+///
+/// Each `statfs` goes through `watch`: a mount that does not answer within its timeout is
+/// left out of the rows and shows `node_filesystem_device_error 1` (node_exporter's
+/// signal), as does one whose call fails; `warnings` gets one line per mount that timed out.
+pub fn read(
+    mounts: &[Mount],
+    watch: &StatfsWatch,
+    families: &mut Vec<Family>,
+    warnings: &mut Vec<String>,
+) -> Vec<FilesystemReading> {
     let mut seen = std::collections::HashSet::new();
     let mut rows = Vec::new();
     let fam = |name: &str, help: &str| Family::new(name, Gauge, help);
@@ -48,18 +58,33 @@ pub fn read(mounts: &[Mount], families: &mut Vec<Family>) -> Vec<FilesystemReadi
         "Filesystem total free file nodes.",
     );
     let mut readonly = fam("node_filesystem_readonly", "Filesystem read-only status.");
+    let mut device_error = fam(
+        "node_filesystem_device_error",
+        "Whether an error occurred while getting statistics for the given device.",
+    );
     for m in mounts {
         if !seen.insert(m.mountpoint.clone()) {
             continue;
         }
-        let Some(v) = statvfs(&m.mountpoint) else {
-            continue;
-        };
         let labels = [
             ("device", m.device.as_str()),
             ("fstype", m.fstype.as_str()),
             ("mountpoint", m.mountpoint.as_str()),
         ];
+        let v = match watch.stat(&m.mountpoint) {
+            Outcome::Ok(v) => v,
+            outcome => {
+                if outcome == Outcome::TimedOut {
+                    warnings.push(format!(
+                        "mount point {:?}: statfs did not answer in time; skipped until it answers",
+                        m.mountpoint
+                    ));
+                }
+                device_error.push(&labels, 1.0);
+                continue;
+            }
+        };
+        device_error.push(&labels, 0.0);
         size.push(&labels, v.size as f64);
         avail.push(&labels, v.avail as f64);
         free.push(&labels, v.free as f64);
@@ -78,6 +103,6 @@ pub fn read(mounts: &[Mount], families: &mut Vec<Family>) -> Vec<FilesystemReadi
             usage: (v.size > 0).then(|| round2(used as f64 / v.size as f64 * 100.0)),
         });
     }
-    families.extend([size, avail, free, files, files_free, readonly]);
+    families.extend([size, avail, free, files, files_free, readonly, device_error]);
     rows
 }

@@ -14,6 +14,7 @@
 //! This is the crate's only machine sampler: the framework's `collectSystemMetrics` series
 //! is a view over these readings (see `framework::system`).
 
+pub mod container;
 pub mod cpu;
 pub mod disk;
 pub mod filesystem;
@@ -34,6 +35,7 @@ use crate::host::net_dev::{self, NetDev};
 use crate::host::proc_stat::{self, ProcStat};
 use crate::host::{clock, meminfo, mounts, net_snmp};
 
+pub use container::ContainerReading;
 pub use cpu::{CoreReading, CpuReading, CpuShares};
 pub use disk::DiskReading;
 pub use filesystem::FilesystemReading;
@@ -56,6 +58,8 @@ pub struct SystemReading {
     pub network: Vec<InterfaceReading>,
     /// TCP retransmits.
     pub tcp: TcpReading,
+    /// The control group's limits and use; null when no limit is set.
+    pub container: Option<ContainerReading>,
     /// Processes on the machine.
     pub processes: Option<u64>,
     /// Threads on the machine.
@@ -79,9 +83,10 @@ pub struct SystemReading {
 pub struct SystemCounters {
     /// The aggregate `cpu` line of `/proc/stat`.
     pub cpu: proc_stat::CpuTimes,
-    /// Bytes, packets, errors and drops received, all interfaces but loopback.
+    /// Bytes, packets, errors and drops received by the physical interfaces (see
+    /// [`net_dev::machine_totals`]: bridges and veths would count traffic twice).
     pub net_rx: [u64; 4],
-    /// Bytes, packets, errors and drops sent, all interfaces but loopback.
+    /// Bytes, packets, errors and drops sent by the physical interfaces.
     pub net_tx: [u64; 4],
     /// Established TCP connections (`CurrEstab`).
     pub tcp_established: Option<u64>,
@@ -94,18 +99,53 @@ struct Previous {
     disks: Vec<DiskStat>,
     nets: Vec<NetDev>,
     retrans: Option<(i64, i64)>,
+    cgroup: Option<crate::host::cgroup::CgroupReading>,
 }
 
 /// The `system` sub-collector.
 #[derive(Default)]
 pub struct SystemSource {
     prev: Option<Previous>,
+    /// `statfs` with a deadline: a hung mount is skipped, not waited for at every tick.
+    statfs: crate::host::statfs::StatfsWatch,
+    /// Warnings of the last [`Self::read`] (mounts that timed out).
+    warnings: Vec<String>,
+    /// Names already reported as not UTF-8, so each is reported once.
+    odd_names: std::collections::HashSet<String>,
+}
+
+impl SystemSource {
+    /// A source whose `statfs` calls go through `statfs` (a blocking one in tests).
+    pub fn with_statfs(statfs: crate::host::statfs::StatfsWatch) -> SystemSource {
+        SystemSource {
+            statfs,
+            ..SystemSource::default()
+        }
+    }
+
+    /// Warnings for the names of this reading that held bytes which are not UTF-8 (each
+    /// replaced by U+FFFD in that name only), each name reported once per source.
+    fn odd_name_warnings<'a>(
+        &mut self,
+        names: impl Iterator<Item = (&'static str, &'a str)>,
+    ) -> Vec<String> {
+        names
+            .filter(|(_, n)| crate::host::has_replacement(n))
+            .filter(|(kind, n)| self.odd_names.insert(format!("{kind}:{n}")))
+            .map(|(kind, n)| {
+                format!(
+                    "{kind} name {n:?} holds bytes that are not UTF-8; they are shown as U+FFFD"
+                )
+            })
+            .collect()
+    }
 }
 
 impl SystemSource {
     /// Reads the machine once; rates cover the time since this source's previous reading.
     pub fn read(&mut self) -> Result<(SystemReading, Vec<crate::prometheus::Family>), String> {
         let at = Instant::now();
+        self.warnings.clear();
         let stat = proc_stat::read()
             .ok_or("cannot read /proc/stat (not Linux, or /proc is not mounted)")?;
         let meminfo = meminfo::read();
@@ -118,6 +158,7 @@ impl SystemSource {
             .filter(|m| !mounts::is_ignored_mount(m))
             .collect();
         let pids = crate::host::process::count_pids();
+        let cgroup = crate::host::cgroup::read_self();
         let now_ms = clock::now_ms();
 
         let prev = self.prev.as_ref();
@@ -127,14 +168,26 @@ impl SystemSource {
         let hz = crate::host::clock_ticks_per_second();
         let mut families = Vec::new();
 
-        let cpu = cpu::read(
+        let mut cpu = cpu::read(
             &stat,
             prev.map(|p| &p.stat),
             load.as_ref(),
             hz,
             &mut families,
         );
-        let memory = memory::read(&meminfo, &mut families);
+        let mut memory = memory::read(&meminfo, &mut families);
+        let container = cgroup.as_ref().and_then(|c| {
+            container::read(c, prev.and_then(|p| p.cgroup.as_ref()), secs, &mut families)
+        });
+        if let Some(c) = &container {
+            // Inside a limit, "usage" is how close the process is to that limit.
+            if c.memory_usage_percent.is_some() {
+                memory.usage = c.memory_usage_percent;
+            }
+            if c.cpu_limit_cores.is_some() {
+                cpu.shares.usage = c.cpu_usage_percent;
+            }
+        }
         let disk_rows = disks
             .iter()
             .map(|d| {
@@ -142,7 +195,7 @@ impl SystemSource {
                 disk::read(d, before, secs, &mut families)
             })
             .collect();
-        let fs_rows = filesystem::read(&mounts, &mut families);
+        let fs_rows = filesystem::read(&mounts, &self.statfs, &mut families, &mut self.warnings);
         let net_rows = nets
             .iter()
             .map(|n| {
@@ -162,6 +215,7 @@ impl SystemSource {
             filesystems: fs_rows,
             network: net_rows,
             tcp,
+            container,
             processes: pids,
             threads,
             procs_running: stat.procs_running,
@@ -181,6 +235,7 @@ impl SystemSource {
             stat,
             disks,
             nets,
+            cgroup,
         });
         Ok((reading, families))
     }
@@ -193,6 +248,20 @@ impl Source for SystemSource {
 
     fn collect(&mut self) -> Result<Reading, String> {
         let (reading, families) = self.read()?;
-        Ok(Reading::new(reading, families))
+        let names = reading
+            .network
+            .iter()
+            .map(|n| ("interface", n.device.as_str()))
+            .chain(reading.disks.iter().map(|d| ("device", d.device.as_str())))
+            .chain(reading.filesystems.iter().flat_map(|f| {
+                [
+                    ("mount point", f.mountpoint.as_str()),
+                    ("device", f.device.as_str()),
+                ]
+            }));
+        let names: Vec<(&'static str, String)> = names.map(|(k, n)| (k, n.to_owned())).collect();
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.extend(self.odd_name_warnings(names.iter().map(|(k, n)| (*k, n.as_str()))));
+        Ok(Reading::new(reading, families).with_warnings(warnings))
     }
 }

@@ -116,3 +116,18 @@ fn direct_writes_show_up_in_disk_bytes() {
         .sum();
     assert!(rates > 0.0);
 }
+
+/// A name that was not UTF-8 is reported once, by kind and name, and only that name.
+#[test]
+fn odd_names_are_reported_once() {
+    let mut src = SystemSource::default();
+    let names = [
+        ("interface", "eth0"),
+        ("interface", "e\u{FFFD}x"),
+        ("mount point", "/mnt/odd\u{FFFD}name"),
+    ];
+    let first = src.odd_name_warnings(names.iter().copied());
+    assert_eq!(first.len(), 2);
+    assert!(first[0].contains("interface") && first[0].contains("e\u{FFFD}x"));
+    assert!(src.odd_name_warnings(names.iter().copied()).is_empty());
+}
