@@ -56,58 +56,58 @@ class DatabaseBenchmark extends BuiltinBenchmark {
   async run() {
     if (this.config.dbService === undefined) return super.run();
     this.pending = null;
-    return { success: true, timestamp: Date.now(), results: await this.runService(this.config.dbService) };
+    return { success: true, timestamp: Date.now(), results: await runService(this, this.config.dbService) };
   }
+}
 
-  /** The contract sub-tests against `db`, timed in JS. */
-  async runService(db) {
-    const c = this.config;
-    const quick = c.quickTest === true;
-    const samples = (n) => c.samples ?? (quick ? Math.max(3, Math.floor(n / 10)) : n);
-    const window = (ms) => c.duration ?? (quick ? 1000 : ms);
-    let nextId = 1;
-    const sub = async (name, op, [n, ms]) => {
-      this.reportProgress({ phase: `database:${name}`, percent: 0, elapsedMs: 0 });
-      return { latency: await this.measureLatency(op, samples(n)), throughput: await this.measureThroughput(op, window(ms)), recommendations: [] };
-    };
-    const simple = await sub('query simple', () => db.query('SELECT * FROM users LIMIT 10', []), CONTRACT.query);
-    const complex = await sub('query complex', () => db.query(
-      'SELECT u.*, p.* FROM users u JOIN profiles p ON p.user_id = u.id WHERE u.created_at > $1 ORDER BY u.created_at DESC LIMIT 100',
-      [new Date(Date.now() - 30 * 86_400_000)]), CONTRACT.query);
-    const aggregate = await sub('query aggregate', () => db.query(
-      'SELECT status, COUNT(*) AS count, AVG(score) AS avg_score FROM users GROUP BY status HAVING COUNT(*) > 1', []), CONTRACT.query);
-    const row = () => ({ id: nextId++, payload: 'payload', created_at: new Date() });
-    const insert = await sub('insert', () => db.insert('temp_data', row()), CONTRACT.insert);
-    const batchInsertPerformance = {};
-    for (const n of quick ? BATCHES.slice(0, 3) : BATCHES) {
-      const latency = await this.measureLatency(() => Promise.all(Array.from({ length: n }, () => db.insert('temp_data', row()))), samples(CONTRACT.batch[0]));
-      batchInsertPerformance[`batch_${n}`] = { latency, itemsPerSecond: latency.avg > 0 ? n / (latency.avg / 1000) : 0 };
-    }
-    const update = await sub('update', () => db.update('users', 1 + Math.floor(Math.random() * 1000), { updated_at: new Date() }), CONTRACT.update);
-    let del = 1;
-    const remove = await sub('delete', () => db.delete('temp_data', del++), CONTRACT.delete);
-    const transaction = await sub('transaction', () => db.transaction([
-      { type: 'insert', table: 'temp_data', data: row() },
-      { type: 'update', table: 'users', id: 1, data: { updated_at: new Date() } },
-      { type: 'query', sql: 'SELECT * FROM users WHERE id = $1', params: [1] },
-    ]), CONTRACT.transaction);
-    const results = {};
-    for (const n of c.concurrencyLevels ?? (quick ? LEVELS.slice(0, 3) : LEVELS)) {
-      this.reportProgress({ phase: `database:concurrency ${n}`, percent: 0, elapsedMs: 0 });
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: n }, () => db.query('SELECT * FROM users LIMIT 10', [])));
-      const totalTime = performance.now() - t0;
-      results[`concurrency_${n}`] = { totalTime, operationsPerSecond: n / (totalTime / 1000) };
-    }
-    return applyRules({
-      queryPerformance: { simple, complex, aggregate },
-      insertPerformance: { ...insert, batchInsertPerformance },
-      updatePerformance: update,
-      deletePerformance: remove,
-      transactionPerformance: transaction,
-      concurrentLoad: { results, recommendations: [] },
-    });
+/** The contract sub-tests of `bench` against `db`, timed in JS. */
+async function runService(bench, db) {
+  const c = bench.config;
+  const quick = c.quickTest === true;
+  const samples = (n) => c.samples ?? (quick ? Math.max(3, Math.floor(n / 10)) : n);
+  const window = (ms) => c.duration ?? (quick ? 1000 : ms);
+  let nextId = 1;
+  const sub = async (name, op, [n, ms]) => {
+    bench.reportProgress({ phase: `database:${name}`, percent: 0, elapsedMs: 0 });
+    return { latency: await bench.measureLatency(op, samples(n)), throughput: await bench.measureThroughput(op, window(ms)), recommendations: [] };
+  };
+  const simple = await sub('query simple', () => db.query('SELECT * FROM users LIMIT 10', []), CONTRACT.query);
+  const complex = await sub('query complex', () => db.query(
+    'SELECT u.*, p.* FROM users u JOIN profiles p ON p.user_id = u.id WHERE u.created_at > $1 ORDER BY u.created_at DESC LIMIT 100',
+    [new Date(Date.now() - 30 * 86_400_000)]), CONTRACT.query);
+  const aggregate = await sub('query aggregate', () => db.query(
+    'SELECT status, COUNT(*) AS count, AVG(score) AS avg_score FROM users GROUP BY status HAVING COUNT(*) > 1', []), CONTRACT.query);
+  const row = () => ({ id: nextId++, payload: 'payload', created_at: new Date() });
+  const insert = await sub('insert', () => db.insert('temp_data', row()), CONTRACT.insert);
+  const batchInsertPerformance = {};
+  for (const n of quick ? BATCHES.slice(0, 3) : BATCHES) {
+    const latency = await bench.measureLatency(() => Promise.all(Array.from({ length: n }, () => db.insert('temp_data', row()))), samples(CONTRACT.batch[0]));
+    batchInsertPerformance[`batch_${n}`] = { latency, itemsPerSecond: latency.avg > 0 ? n / (latency.avg / 1000) : 0 };
   }
+  const update = await sub('update', () => db.update('users', 1 + Math.floor(Math.random() * 1000), { updated_at: new Date() }), CONTRACT.update);
+  let del = 1;
+  const remove = await sub('delete', () => db.delete('temp_data', del++), CONTRACT.delete);
+  const transaction = await sub('transaction', () => db.transaction([
+    { type: 'insert', table: 'temp_data', data: row() },
+    { type: 'update', table: 'users', id: 1, data: { updated_at: new Date() } },
+    { type: 'query', sql: 'SELECT * FROM users WHERE id = $1', params: [1] },
+  ]), CONTRACT.transaction);
+  const results = {};
+  for (const n of c.concurrencyLevels ?? (quick ? LEVELS.slice(0, 3) : LEVELS)) {
+    bench.reportProgress({ phase: `database:concurrency ${n}`, percent: 0, elapsedMs: 0 });
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => db.query('SELECT * FROM users LIMIT 10', [])));
+    const totalTime = performance.now() - t0;
+    results[`concurrency_${n}`] = { totalTime, operationsPerSecond: n / (totalTime / 1000) };
+  }
+  return applyRules({
+    queryPerformance: { simple, complex, aggregate },
+    insertPerformance: { ...insert, batchInsertPerformance },
+    updatePerformance: update,
+    deletePerformance: remove,
+    transactionPerformance: transaction,
+    concurrentLoad: { results, recommendations: [] },
+  });
 }
 
 /** The contract rules of §4.4 on a dbService result, each naming its figure. */

@@ -15,9 +15,6 @@ use super::report::{ConcurrencyLevel, Operation, Throughput, MAX_OPERATIONS_KEPT
 use super::schema::{Namespace, USERS};
 use super::target::{connect, Engine, Session};
 
-/// Simple queries each worker of a concurrency level runs.
-pub const OPS_PER_WORKER: u64 = 10;
-
 /// One operation of a sub-test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -227,11 +224,12 @@ impl<'a> Driver<'a> {
     }
 }
 
-/// `n` workers, each on its own connection, run [`OPS_PER_WORKER`] simple queries from a
-/// common start.
+/// `n` workers, each on its own connection (opened before the common start), run simple
+/// queries back to back for `window`.
 pub fn concurrency_level(
     ns: &Namespace,
     n: u64,
+    window: Duration,
     ctl: &RunControl,
 ) -> BenchResult<ConcurrencyLevel> {
     let barrier = Barrier::new(n as usize + 1);
@@ -247,10 +245,7 @@ pub fn concurrency_level(
                         let mut d = driver.map_err(|e| e.to_string())?;
                         let t0 = Instant::now();
                         let (mut ok, mut failed) = (0, 0);
-                        for _ in 0..OPS_PER_WORKER {
-                            if ctl.is_cancelled() {
-                                break;
-                            }
+                        while t0.elapsed() < window && !ctl.is_cancelled() {
                             match d.once(Op::Simple) {
                                 Ok(_) => ok += 1,
                                 Err(_) => failed += 1,

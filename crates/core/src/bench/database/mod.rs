@@ -125,6 +125,8 @@ pub const CONTRACT_LEVELS: &[u64] = &[1, 5, 10, 25, 50, 100];
 pub const BATCHES: &[u64] = &[1, 10, 50, 100, 500];
 /// Length of one transaction-rate cell without `duration`, ms.
 const RATE_MS: u64 = 10_000;
+/// Length of one concurrency level without `duration`, ms.
+const LEVEL_MS: u64 = 1_000;
 /// Below this a result carries `shortRun: true` (D4).
 const SHORT_RUN_MS: f64 = 60_000.0;
 
@@ -355,7 +357,7 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
         + w(15_000)
         + w(8_000)
         + rate_ms * (plan.clients.len() * Script::ALL.len()) as f64
-        + 200.0 * plan.levels.len() as f64;
+        + w(LEVEL_MS) * plan.levels.len() as f64;
     ctl.set_total(planned);
     ctl.phase("database:connect", 100.0);
     // A scratch folder exists from here: the guard below removes it on every path.
@@ -445,10 +447,15 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
     let room = connection_room(&target);
     let mut levels = Keyed::default();
     for &n in &plan.levels {
-        ctl.phase(format!("database:concurrency {n}"), 200.0);
+        ctl.phase(format!("database:concurrency {n}"), w(LEVEL_MS));
         let r = match too_many(n, room, "concurrency level") {
             Some(note) => Outcome::Not(note),
-            None => Outcome::Done(contract::concurrency_level(&ns, n, ctl)?),
+            None => Outcome::Done(contract::concurrency_level(
+                &ns,
+                n,
+                plan.window(LEVEL_MS),
+                ctl,
+            )?),
         };
         levels.0.push((format!("concurrency_{n}"), r));
     }

@@ -102,9 +102,11 @@ impl Target {
         })
     }
 
-    /// The default target: a fresh scratch SQLite file in a new folder under `dir`.
+    /// The default target: a fresh scratch SQLite file in a new folder under `dir`, named
+    /// with this process's id so that a later run can tell a dead run's folder.
     pub fn scratch_sqlite(dir: &std::path::Path, suffix: &str) -> BenchResult<Target> {
-        let folder = dir.join(format!("novacron-db-{suffix}"));
+        remove_stale_scratch(dir);
+        let folder = dir.join(format!("{SCRATCH_PREFIX}{}-{suffix}", std::process::id()));
         std::fs::create_dir(&folder).map_err(|e| {
             BenchError::Target(format!(
                 "directory: cannot create the scratch folder in {}: {e}",
@@ -138,6 +140,38 @@ impl Target {
     /// An error about this target: `url <label>: <what>`.
     pub fn error(&self, what: impl ToString) -> BenchError {
         BenchError::Target(format!("url {}: {}", self.label, self.scrub(what)))
+    }
+}
+
+/// Name prefix of scratch folders: `novacron-db-<pid>-<hex>`.
+pub const SCRATCH_PREFIX: &str = "novacron-db-";
+
+/// Removes scratch folders under `dir` left by runs whose process is gone (killed before its
+/// cleanup could run). A folder is removed only when its process no longer exists and it
+/// holds nothing but the benchmark's database files.
+pub fn remove_stale_scratch(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(SCRATCH_PREFIX)
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive =
+            pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists();
+        let only_ours = std::fs::read_dir(e.path()).is_ok_and(|files| {
+            files
+                .flatten()
+                .all(|f| f.file_name().to_string_lossy().starts_with("bench.db"))
+        });
+        if !alive && only_ours {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

@@ -255,3 +255,31 @@ fn postgres_run_and_nothing_left_behind() {
 fn mariadb_run_and_nothing_left_behind() {
     server_run(MARIA, "mysql");
 }
+
+#[test]
+fn a_killed_run_s_scratch_folder_is_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // A process id above Linux's largest pid_max: no such process.
+    let dead = dir
+        .path()
+        .join(format!("{}4194305-0badf00d", target::SCRATCH_PREFIX));
+    std::fs::create_dir(&dead).unwrap();
+    std::fs::write(dead.join("bench.db"), b"x").unwrap();
+    std::fs::write(dead.join("bench.db-wal"), b"x").unwrap();
+    // Not only database files: someone else's, kept.
+    let foreign = dir
+        .path()
+        .join(format!("{}4194305-1badf00d", target::SCRATCH_PREFIX));
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), b"x").unwrap();
+    // A live process's folder, kept.
+    let live = dir.path().join(format!(
+        "{}{}-2badf00d",
+        target::SCRATCH_PREFIX,
+        std::process::id()
+    ));
+    std::fs::create_dir(&live).unwrap();
+    target::remove_stale_scratch(dir.path());
+    assert!(!dead.exists());
+    assert!(foreign.exists() && live.exists());
+}
