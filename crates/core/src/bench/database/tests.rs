@@ -283,3 +283,44 @@ fn a_killed_run_s_scratch_folder_is_removed_by_the_next_run() {
     assert!(!dead.exists());
     assert!(foreign.exists() && live.exists());
 }
+
+#[test]
+fn wrong_credentials_name_the_target_never_the_password() {
+    if leftovers(MARIA).is_none() {
+        eprintln!("skipped: no server answers at {MARIA}");
+        return;
+    }
+    let p = plan(quick(
+        json!({ "url": "mariadb://root:wrong-Secret@127.0.0.1:3306/test" }),
+    ));
+    let e = run_json(&p).unwrap_err().to_string();
+    assert!(
+        e.starts_with("url mariadb://root:***@127.0.0.1:3306/test: cannot connect: "),
+        "{e}"
+    );
+    assert!(e.contains("Access denied"), "{e}");
+    assert!(!e.contains("wrong-Secret"), "{e}");
+}
+
+#[test]
+fn a_database_where_tables_cannot_be_created_fails_naming_the_target() {
+    // PostgreSQL 15+: a role that owns nothing may not create tables in `public`.
+    let Some(_) = leftovers(PG) else {
+        eprintln!("skipped: no server answers at {PG}");
+        return;
+    };
+    let role = format!("ncp_ro_{}", std::process::id());
+    let admin = Target::parse(PG).unwrap();
+    let mut s = target::Session::open(&admin).unwrap();
+    s.exec(&format!("CREATE ROLE {role} LOGIN")).unwrap();
+    let url = format!("postgres://{role}:pw@127.0.0.1:5432/test");
+    let r = run_json(&plan(quick(json!({ "url": url }))));
+    let _ = s.exec(&format!("DROP ROLE {role}"));
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "url postgres://{role}:***@127.0.0.1:5432/test: cannot create the benchmark tables: "
+        )),
+        "{e}"
+    );
+}
