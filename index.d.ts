@@ -729,6 +729,8 @@ export interface DatabaseOptions extends BenchmarkOptions {
   samples?: number;
   /** Concurrency levels (default [1, 5, 10, 25, 50, 100]). */
   concurrencyLevels?: number[];
+  /** Pool sizes of `poolEfficiency` (default [cores × 2 + 1]). */
+  poolSize?: number[];
   /** Shrinks samples, windows (1 s), levels and batch sizes. */
   quickTest?: boolean;
   /** Time this service instead of a database (original behaviour). */
@@ -761,11 +763,15 @@ export interface DatabaseResult {
     transactionPerformance: DbSubTest;
     concurrentLoad: { results: Record<string, { totalTime: number; operationsPerSecond: number } | { status: 'unavailable'; reason: string; hint?: string }>; recommendations: BenchRecommendation[] };
     transactionRates?: Record<'select_only' | 'tpcb_like', Record<string, DbRateCell | { status: 'unavailable'; reason: string; hint?: string }>>;
+    poolEfficiency?: Record<string, Record<string, {
+      tps: number; acquireWait: DbRateCell['latency']; latency: DbRateCell['latency']; utilisation: number;
+      timeouts: number; transactions: number; failed: number; durationMs: number;
+    } | { status: 'unavailable'; reason: string; hint?: string }>>;
     cacheHitRatio?: number | null;
     conditions?: {
       engine: 'sqlite' | 'postgresql' | 'mysql'; serverVersion: string; target: string; tablePrefix: string;
       scale: number; accounts: number; seed: number; clients: number[]; threads: number; durationMs: number;
-      samples: number; concurrencyLevels: number[]; shortRun: boolean; loadMs: number;
+      samples: number; concurrencyLevels: number[]; poolSizes: number[]; shortRun: boolean; loadMs: number;
       sqlite: { journalMode: string; synchronous: string; pageSize: string } | null;
     };
     recommendations?: BenchRecommendation[];

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const { DatabaseBenchmark, PerformanceBenchmarkingFramework } = require('..');
 const { tempDir } = require('./helpers');
 
-const QUICK = { quickTest: true, scale: 0.01, duration: 50, samples: 3, clients: [1, 2], concurrencyLevels: [1, 2], seed: 11 };
+const QUICK = { quickTest: true, scale: 0.01, duration: 50, samples: 3, clients: [1, 2], concurrencyLevels: [1, 2], seed: 11, poolSize: [1] };
 
 test('runBenchmark(database_performance) measures SQLite with progress and leaves nothing', async (t) => {
   const dir = tempDir(t);
@@ -32,6 +32,8 @@ test('runBenchmark(database_performance) measures SQLite with progress and leave
     assert.ok(cell.transactions > 0 && cell.tps > 0, script);
     for (const k of ['avg', 'p50', 'p95', 'p99', 'max']) assert.equal(typeof cell.latency[k], 'number');
   }
+  assert.deepEqual(Object.keys(r.poolEfficiency.pool_1), ['clients_1', 'clients_2']);
+  assert.ok(r.poolEfficiency.pool_1.clients_2.acquireWait.max >= 0);
   assert.equal(r.conditions.engine, 'sqlite');
   assert.equal(r.conditions.seed, 11);
   assert.equal(r.conditions.shortRun, true);

@@ -13,7 +13,7 @@ const check = require('./validate');
 const { BuiltinBenchmark } = require('./builtin-benchmark');
 
 /** Options the core reads; every other config key belongs to the framework. */
-const CORE_KEYS = ['url', 'directory', 'scale', 'seed', 'clients', 'duration', 'samples', 'concurrencyLevels', 'quickTest'];
+const CORE_KEYS = ['url', 'directory', 'scale', 'seed', 'clients', 'duration', 'samples', 'concurrencyLevels', 'poolSize', 'quickTest'];
 const SERVICE_METHODS = ['query', 'insert', 'update', 'delete', 'transaction'];
 /** The contract's sample counts and windows (ms) per sub-test. */
 const CONTRACT = {
@@ -40,7 +40,7 @@ class DatabaseBenchmark extends BuiltinBenchmark {
 
   /**
    * @param {object} [config] `url`, `directory`, `scale`, `seed`, `clients`, `duration`,
-   *   `samples`, `concurrencyLevels`, `quickTest`; or `dbService` to time a service of
+   *   `samples`, `concurrencyLevels`, `poolSize`, `quickTest`; or `dbService` to time a service of
    *   your own. Bad values throw here, before anything runs.
    */
   constructor(config = {}) {

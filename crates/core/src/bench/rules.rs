@@ -122,6 +122,8 @@ rules! {
         "A cache hit ratio under 90 % over the window: the cache is smaller than the working set.";
     DB_MAX_FAILED_PERCENT = 1.0, "reliability", "high",
         "Over 1 % failed transactions: lock timeouts, serialization failures or lost connections.";
+    DB_POOL_WAIT_SHARE = 0.5, "scalability", "medium",
+        "Clients waiting on the pool for over half a transaction's time: the pool is too small.";
     DB_SCALE_BELOW_CLIENTS = f64::NAN, "configuration", "info",
         "tpcb_like with more clients than branches measures row contention (pgbench: scale >= clients).";
 }

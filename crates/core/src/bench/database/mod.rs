@@ -5,6 +5,7 @@
 //! - [`schema`]: the run's own tables (prefix), the seeded data set, the drop guard.
 //! - [`workload`]: pgbench's `select_only` and `tpcb_like` scripts and their clients.
 //! - [`contract`]: the contract's sub-tests on one connection, and the concurrency levels.
+//! - [`pool`]: clients sharing a connection pool: acquire waits, utilisation, timeouts.
 //! - [`report`]: the typed report.
 //!
 //! The default target is a scratch SQLite file (WAL) in a new folder under `directory`
@@ -13,6 +14,7 @@
 //! dropped when it ends, also after an error, an abort or a timeout.
 
 pub mod contract;
+pub mod pool;
 pub mod report;
 pub mod schema;
 pub mod target;
@@ -55,6 +57,7 @@ pub struct DatabaseOptions {
     duration: Option<f64>,
     samples: Option<f64>,
     concurrency_levels: Option<Value>,
+    pool_size: Option<Value>,
     quick_test: Option<bool>,
 }
 
@@ -104,6 +107,10 @@ pub const FIELDS: Fields = Fields {
         },
         Rule {
             key: "concurrencyLevels",
+            accepts: Accepts::Text,
+        },
+        Rule {
+            key: "poolSize",
             accepts: Accepts::Text,
         },
         Rule {
@@ -179,6 +186,8 @@ pub struct DatabasePlan {
     pub samples: Option<u64>,
     /// Concurrency levels.
     pub levels: Vec<u64>,
+    /// Pool sizes of `poolEfficiency`.
+    pub pool_sizes: Vec<u64>,
     /// Shrinks every count and window.
     pub quick: bool,
 }
@@ -222,9 +231,17 @@ impl Validate for DatabaseOptions {
                     }
                     .to_vec()
                 }),
+            pool_sizes: positive_list("poolSize", self.pool_size.as_ref())?
+                .unwrap_or_else(default_pool_sizes),
             quick,
         })
     }
+}
+
+/// HikariCP's anchor: cores × 2 + effective spindles (one).
+fn default_pool_sizes() -> Vec<u64> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    vec![(cores * 2 + 1).min(MAX_CLIENTS)]
 }
 
 impl DatabasePlan {
@@ -357,7 +374,8 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
         + w(15_000)
         + w(8_000)
         + rate_ms * (plan.clients.len() * Script::ALL.len()) as f64
-        + w(LEVEL_MS) * plan.levels.len() as f64;
+        + w(LEVEL_MS) * plan.levels.len() as f64
+        + rate_ms * (plan.pool_sizes.len() * plan.clients.len()) as f64;
     ctl.set_total(planned);
     ctl.phase("database:connect", 100.0);
     // A scratch folder exists from here: the guard below removes it on every path.
@@ -501,6 +519,37 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
         rates.0.push((script.name().to_owned(), cells));
     }
     let cache_hit_ratio = all_cache.and_then(|(h, m)| workload::ratio(h, m));
+
+    let mut pools = Keyed::default();
+    for &size in &plan.pool_sizes {
+        let mut cells = Keyed::default();
+        for &clients in &plan.clients {
+            let key = format!("clients_{clients}");
+            if let Some(note) = too_many(size, room, "poolSize") {
+                cells.0.push((key, Outcome::Not(note)));
+                continue;
+            }
+            ctl.phase(format!("database:pool {size} clients={clients}"), rate_ms);
+            let cell = pool::run_pool_cell(
+                &ns,
+                Script::SelectOnly,
+                size,
+                clients,
+                plan.window(RATE_MS),
+                plan.seed,
+                ctl,
+            )?;
+            if let (Some(wait), Some(lat)) = (&cell.acquire_wait, &cell.latency) {
+                if wait.avg > lat.avg * rules::DB_POOL_WAIT_SHARE.limit {
+                    cells_recs.push(rules::DB_POOL_WAIT_SHARE.recommend(format!(
+                        "Pool of {size} with {clients} clients: the average acquire wait is {:.3} ms of a {:.3} ms transaction; enlarge the pool or lower the client count",
+                        wait.avg, lat.avg)));
+                }
+            }
+            cells.0.push((key, Outcome::Done(cell)));
+        }
+        pools.0.push((format!("pool_{size}"), cells));
+    }
     drop(admin);
     ctl.phase("database:drop", 100.0);
     ns.drop_all()?;
@@ -624,6 +673,7 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             recommendations: level_recs,
         }),
         transaction_rates: rates,
+        pool_efficiency: pools,
         cache_hit_ratio,
         conditions: Conditions {
             engine: target.engine.name(),
@@ -644,6 +694,7 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             duration_ms: window_ms,
             samples: plan.samples(50),
             concurrency_levels: plan.levels.clone(),
+            pool_sizes: plan.pool_sizes.clone(),
             short_run: window_ms < SHORT_RUN_MS,
             load_ms,
             sqlite,

@@ -195,6 +195,8 @@ pub struct Conditions {
     pub samples: u64,
     /// Concurrency levels.
     pub concurrency_levels: Vec<u64>,
+    /// Pool sizes of `poolEfficiency`.
+    pub pool_sizes: Vec<u64>,
     /// True when windows are under 60 s (pgbench's docs advise minutes).
     pub short_run: bool,
     /// Time the data set took to load, ms.
@@ -233,10 +235,34 @@ pub struct DatabaseReport {
     pub concurrent_load: Outcome<ConcurrentLoad>,
     /// `<script>.clients_<n>`.
     pub transaction_rates: Keyed<Keyed<Outcome<RateCell>>>,
+    /// `pool_<size>.clients_<n>`: select_only through a pool of that size.
+    pub pool_efficiency: Keyed<Keyed<Outcome<PoolCell>>>,
     /// Cache hit ratio over every rate window together; `null` when nothing was read.
     pub cache_hit_ratio: Option<f64>,
     /// Conditions of the run.
     pub conditions: Conditions,
     /// Benchmark-level recommendations, each naming its figure.
     pub recommendations: Vec<Recommendation>,
+}
+
+/// `poolEfficiency.pool_<size>.clients_<n>` (D5).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolCell {
+    /// Transactions per second.
+    pub tps: f64,
+    /// Time to get a pooled connection, ms.
+    pub acquire_wait: Option<RateLatency>,
+    /// Transaction latency including the wait, ms.
+    pub latency: Option<RateLatency>,
+    /// Connections' busy time over pool size × window, 0–1.
+    pub utilisation: f64,
+    /// Acquire attempts that waited past the acquire timeout.
+    pub timeouts: u64,
+    /// Committed transactions.
+    pub transactions: u64,
+    /// Failed transactions.
+    pub failed: u64,
+    /// Window, ms.
+    pub duration_ms: f64,
 }

@@ -17,7 +17,7 @@ fn plan(opts: Value) -> DatabasePlan {
 
 fn quick(extra: Value) -> Value {
     let mut o = json!({ "scale": 0.01, "duration": 50, "samples": 3, "clients": [1, 2],
-                        "concurrencyLevels": [1, 2], "quickTest": true, "seed": 7 });
+                        "concurrencyLevels": [1, 2], "quickTest": true, "seed": 7, "poolSize": [1] });
     if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
         o.extend(e);
     }
@@ -46,6 +46,16 @@ fn leftovers(url: &str) -> Option<Vec<String>> {
 }
 
 fn check_report(r: &Value, engine: &str) {
+    // Two clients on a pool of one: each waits while the other holds the connection.
+    let pool = &r["poolEfficiency"]["pool_1"];
+    for n in [1, 2] {
+        let cell = &pool[format!("clients_{n}")];
+        assert!(cell["transactions"].as_u64().unwrap() > 0, "{cell}");
+        let u = cell["utilisation"].as_f64().unwrap();
+        assert!(u > 0.0 && u <= 1.05, "{cell}");
+        assert!(cell["acquireWait"]["max"].as_f64().is_some(), "{cell}");
+    }
+    assert_eq!(r["conditions"]["poolSizes"], json!([1]));
     let c = &r["conditions"];
     assert_eq!(c["engine"], engine);
     assert_eq!(c["seed"], 7);
@@ -168,6 +178,11 @@ fn bad_options_name_the_field() {
             "{e}"
         );
     }
+    let e = spec.prepare(&json!({ "poolSize": [0] })).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "poolSize[0]: got 0 (accepted: a non-empty array of integers from 1 to 1000)"
+    );
     let e = spec.prepare(&json!({ "scale": 0 })).err().unwrap();
     assert_eq!(
         e.to_string(),
