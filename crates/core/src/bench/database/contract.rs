@@ -14,6 +14,7 @@ use crate::bench::{BenchError, BenchResult};
 use super::report::{ConcurrencyLevel, Operation, Throughput, MAX_OPERATIONS_KEPT};
 use super::schema::{Namespace, USERS};
 use super::target::{connect, Engine, Session};
+use super::workload::recover;
 
 /// One operation of a sub-test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +205,8 @@ impl<'a> Driver<'a> {
                 }
                 Err(_) => {
                     failed += 1;
-                    let _ = self.s.exec("ROLLBACK");
+                    // Rolls back, and opens a new connection when the server dropped this one.
+                    recover(&mut self.s, &self.ns.target, t0 + window + self.refill, ctl);
                 }
             }
         }

@@ -339,3 +339,45 @@ fn a_database_where_tables_cannot_be_created_fails_naming_the_target() {
         "{e}"
     );
 }
+
+#[test]
+fn lost_connections_count_as_failed_and_the_clients_reconnect() {
+    // The server ending the clients' backends mid-run (what a restart does to them).
+    if leftovers(PG).is_none() {
+        eprintln!("skipped: no server answers at {PG}");
+        return;
+    }
+    let ctl = RunControl::new(None);
+    let ns = Namespace::create(
+        Target::parse(PG).unwrap(),
+        &format!("rc{}", std::process::id()),
+        0.01,
+        3,
+    )
+    .unwrap();
+    ns.load(&ctl, |_, _| {}).unwrap();
+    let accounts = ns.table("accounts");
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let mut s = target::Session::open(&Target::parse(PG).unwrap()).unwrap();
+        s.query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%{accounts}%'"
+        ))
+        .unwrap()
+        .len()
+    });
+    let run = workload::run_cell(
+        &ns,
+        Script::SelectOnly,
+        2,
+        std::time::Duration::from_millis(1500),
+        3,
+        &ctl,
+    )
+    .unwrap();
+    let killed = killer.join().unwrap();
+    assert!(killed >= 1, "no backend was ended");
+    let c = run.cell;
+    assert!(c.reconnects >= 1 && c.failed >= 1, "{c:?}");
+    assert!(c.transactions > 0, "{c:?}");
+}
