@@ -1,11 +1,13 @@
 //! `database_performance`: real queries on a real database (api-spec §4.4, measurement
 //! rules §5 D1–D7).
 //!
+//! - [`options`]: the option table and the checked plan.
 //! - [`target`]: URL parsing, engines, one blocking [`target::Session`] per thread.
 //! - [`schema`]: the run's own tables (prefix), the seeded data set, the drop guard.
 //! - [`workload`]: pgbench's `select_only` and `tpcb_like` scripts and their clients.
 //! - [`contract`]: the contract's sub-tests on one connection, and the concurrency levels.
 //! - [`pool`]: clients sharing a connection pool: acquire waits, utilisation, timeouts.
+//! - [`recommend`]: the recommendations, from the rule table.
 //! - [`report`]: the typed report.
 //!
 //! The default target is a scratch SQLite file (WAL) in a new folder under `directory`
@@ -14,7 +16,9 @@
 //! dropped when it ends, also after an error, an abort or a timeout.
 
 pub mod contract;
+pub mod options;
 pub mod pool;
+pub mod recommend;
 pub mod report;
 pub mod schema;
 pub mod target;
@@ -23,254 +27,26 @@ pub mod workload;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use self::contract::{Driver, Op};
+pub use self::options::{DatabaseOptions, DatabasePlan, FIELDS};
+use self::options::{LEVEL_MS, RATE_MS, SHORT_RUN_MS};
 use self::report::*;
 use self::schema::Namespace;
 use self::target::{connect, Engine, Target};
 use self::workload::{hit_ratio, server_cache_counts, Script};
 use super::control::RunControl;
-use super::options::{show, show_num, Accepts, Fields, Rule};
-use super::registry::{Benchmark, Phase, Validate};
+use super::options::show_num;
+use super::registry::{Benchmark, Phase};
 use super::rng::Rng;
-use super::rules::{self, Recommendation};
 use super::{BenchError, BenchResult, Outcome, StatusNote};
 
 /// The `database_performance` built-in.
 pub struct DatabaseBenchmark;
-
-/// The option object as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DatabaseOptions {
-    url: Option<String>,
-    directory: Option<String>,
-    scale: Option<f64>,
-    seed: Option<f64>,
-    clients: Option<Value>,
-    duration: Option<f64>,
-    samples: Option<f64>,
-    concurrency_levels: Option<Value>,
-    pool_size: Option<Value>,
-    quick_test: Option<bool>,
-}
-
-/// The option table.
-pub const FIELDS: Fields = Fields {
-    prefix: "",
-    rules: &[
-        Rule {
-            key: "url",
-            accepts: Accepts::Text,
-        },
-        Rule {
-            key: "directory",
-            accepts: Accepts::Text,
-        },
-        Rule {
-            key: "scale",
-            accepts: Accepts::Num {
-                min: 0.001,
-                max: 10_000.0,
-            },
-        },
-        Rule {
-            key: "seed",
-            accepts: Accepts::Int {
-                min: 0,
-                max: 9_007_199_254_740_991,
-            },
-        },
-        Rule {
-            key: "clients",
-            accepts: Accepts::Text,
-        },
-        Rule {
-            key: "duration",
-            accepts: Accepts::Int {
-                min: 10,
-                max: 86_400_000,
-            },
-        },
-        Rule {
-            key: "samples",
-            accepts: Accepts::Int {
-                min: 1,
-                max: 1_000_000,
-            },
-        },
-        Rule {
-            key: "concurrencyLevels",
-            accepts: Accepts::Text,
-        },
-        Rule {
-            key: "poolSize",
-            accepts: Accepts::Text,
-        },
-        Rule {
-            key: "quickTest",
-            accepts: Accepts::Bool,
-        },
-    ],
-};
-
-/// Largest client count or concurrency level.
-pub const MAX_CLIENTS: u64 = 1000;
-/// Default scale: 10 000 accounts, loaded in well under a second on SQLite.
-pub const DEFAULT_SCALE: f64 = 0.1;
-/// Default client counts of the transaction rates.
-pub const DEFAULT_CLIENTS: &[u64] = &[1, 10];
-/// The contract's concurrency levels.
-pub const CONTRACT_LEVELS: &[u64] = &[1, 5, 10, 25, 50, 100];
-/// The contract's batch sizes.
-pub const BATCHES: &[u64] = &[1, 10, 50, 100, 500];
-/// Length of one transaction-rate cell without `duration`, ms.
-const RATE_MS: u64 = 10_000;
-/// Length of one concurrency level without `duration`, ms.
-const LEVEL_MS: u64 = 1_000;
-/// Below this a result carries `shortRun: true` (D4).
-const SHORT_RUN_MS: f64 = 60_000.0;
-
-fn positive_list(field: &str, v: Option<&Value>) -> BenchResult<Option<Vec<u64>>> {
-    let Some(v) = v else { return Ok(None) };
-    let accepted = format!("a non-empty array of integers from 1 to {MAX_CLIENTS}");
-    let Value::Array(items) = v else {
-        return Err(BenchError::kind(field, show(v), accepted));
-    };
-    if items.is_empty() {
-        return Err(BenchError::range(field, show(v), accepted));
-    }
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some(n) = item.as_f64() else {
-            return Err(BenchError::kind(
-                &format!("{field}[{i}]"),
-                show(item),
-                accepted,
-            ));
-        };
-        if n.fract() != 0.0 || n < 1.0 || n > MAX_CLIENTS as f64 {
-            return Err(BenchError::range(
-                &format!("{field}[{i}]"),
-                show_num(n),
-                accepted,
-            ));
-        }
-        out.push(n as u64);
-    }
-    Ok(Some(out))
-}
-
-/// Checked options of a run.
-#[derive(Debug, Clone)]
-pub struct DatabasePlan {
-    /// `url` (or `DATABASE_URL`), parsed; `None` for the scratch SQLite file.
-    pub target: Option<Target>,
-    /// Folder of the scratch SQLite file.
-    pub directory: PathBuf,
-    /// pgbench-style scale.
-    pub scale: f64,
-    /// Seed of the data set (from the clock when not given, and reported).
-    pub seed: u64,
-    /// Client counts of the transaction rates.
-    pub clients: Vec<u64>,
-    /// Every window, ms, when given.
-    pub duration_ms: Option<u64>,
-    /// Every latency sample count, when given.
-    pub samples: Option<u64>,
-    /// Concurrency levels.
-    pub levels: Vec<u64>,
-    /// Pool sizes of `poolEfficiency`.
-    pub pool_sizes: Vec<u64>,
-    /// Shrinks every count and window.
-    pub quick: bool,
-}
-
-impl Validate for DatabaseOptions {
-    type Valid = DatabasePlan;
-
-    fn validate(&self) -> BenchResult<DatabasePlan> {
-        let url = match FIELDS.text("url", self.url.as_deref())? {
-            Some(u) => Some(Target::parse(u)?),
-            None => match std::env::var("DATABASE_URL") {
-                Ok(u) if !u.is_empty() => Some(Target::parse(&u).map_err(|e| match e {
-                    BenchError::OutOfRange { got, accepted, .. } => {
-                        BenchError::range("DATABASE_URL", got, accepted)
-                    }
-                    other => other,
-                })?),
-                _ => None,
-            },
-        };
-        let quick = self.quick_test.unwrap_or(false);
-        Ok(DatabasePlan {
-            target: url,
-            directory: FIELDS
-                .text("directory", self.directory.as_deref())?
-                .map_or_else(std::env::temp_dir, PathBuf::from),
-            scale: FIELDS.num("scale", self.scale)?.unwrap_or(DEFAULT_SCALE),
-            seed: FIELDS
-                .int("seed", self.seed)?
-                .unwrap_or_else(|| Rng::from_clock(0x0DB).next_u64() >> 11),
-            clients: positive_list("clients", self.clients.as_ref())?
-                .unwrap_or_else(|| DEFAULT_CLIENTS.to_vec()),
-            duration_ms: FIELDS.int("duration", self.duration)?,
-            samples: FIELDS.int("samples", self.samples)?,
-            levels: positive_list("concurrencyLevels", self.concurrency_levels.as_ref())?
-                .unwrap_or_else(|| {
-                    if quick {
-                        &CONTRACT_LEVELS[..3]
-                    } else {
-                        CONTRACT_LEVELS
-                    }
-                    .to_vec()
-                }),
-            pool_sizes: positive_list("poolSize", self.pool_size.as_ref())?
-                .unwrap_or_else(default_pool_sizes),
-            quick,
-        })
-    }
-}
-
-/// HikariCP's anchor: cores × 2 + effective spindles (one).
-fn default_pool_sizes() -> Vec<u64> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    vec![(cores * 2 + 1).min(MAX_CLIENTS)]
-}
-
-impl DatabasePlan {
-    /// Latency samples of a sub-test whose contract count is `contract`.
-    fn samples(&self, contract: u64) -> u64 {
-        self.samples.unwrap_or(if self.quick {
-            (contract / 10).max(3)
-        } else {
-            contract
-        })
-    }
-
-    /// Window of a sub-test whose contract window is `contract_ms`.
-    fn window(&self, contract_ms: u64) -> Duration {
-        Duration::from_millis(self.duration_ms.unwrap_or(if self.quick {
-            1000
-        } else {
-            contract_ms
-        }))
-    }
-
-    fn batches(&self) -> &'static [u64] {
-        if self.quick {
-            &BATCHES[..3]
-        } else {
-            BATCHES
-        }
-    }
-}
 
 impl Benchmark for DatabaseBenchmark {
     const NAME: &'static str = "database_performance";
@@ -345,7 +121,6 @@ fn too_many(n: u64, room: Option<u64>, what: &str) -> Option<StatusNote> {
 }
 
 fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport> {
-    let started = Instant::now();
     let target = match &plan.target {
         Some(t) => t.clone(),
         None => {
@@ -434,9 +209,9 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             recommendations: Vec::new(),
         })
     };
-    let mut simple = sub("query simple", Op::Simple, 50, 10_000, &mut d)?;
-    let mut complex = sub("query complex", Op::Complex, 50, 10_000, &mut d)?;
-    let mut aggregate = sub("query aggregate", Op::Aggregate, 50, 10_000, &mut d)?;
+    let simple = sub("query simple", Op::Simple, 50, 10_000, &mut d)?;
+    let complex = sub("query complex", Op::Complex, 50, 10_000, &mut d)?;
+    let aggregate = sub("query aggregate", Op::Aggregate, 50, 10_000, &mut d)?;
     let insert = sub("insert", Op::Insert, 100, 15_000, &mut d)?;
     let mut batches = Keyed::default();
     for &n in plan.batches() {
@@ -457,9 +232,9 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             },
         ));
     }
-    let mut update = sub("update", Op::Update, 50, 10_000, &mut d)?;
-    let mut delete = sub("delete", Op::Delete, 30, 8_000, &mut d)?;
-    let mut transaction = sub("transaction", Op::Transaction, 20, 10_000, &mut d)?;
+    let update = sub("update", Op::Update, 50, 10_000, &mut d)?;
+    let delete = sub("delete", Op::Delete, 30, 8_000, &mut d)?;
+    let transaction = sub("transaction", Op::Transaction, 20, 10_000, &mut d)?;
     drop(d);
 
     let room = connection_room(&target);
@@ -487,7 +262,6 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             a.1 += m;
         }
     };
-    let mut cells_recs = Vec::new();
     for script in Script::ALL {
         let mut cells = Keyed::default();
         for &clients in &plan.clients {
@@ -513,7 +287,6 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             } else {
                 add_cache(run.sqlite_cache);
             }
-            cells_recs.extend(cell_recommendations(script, clients, &cell, plan.scale));
             cells.0.push((key, Outcome::Done(cell)));
         }
         rates.0.push((script.name().to_owned(), cells));
@@ -539,13 +312,6 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
                 plan.seed,
                 ctl,
             )?;
-            if let (Some(wait), Some(lat)) = (&cell.acquire_wait, &cell.latency) {
-                if wait.avg > lat.avg * rules::DB_POOL_WAIT_SHARE.limit {
-                    cells_recs.push(rules::DB_POOL_WAIT_SHARE.recommend(format!(
-                        "Pool of {size} with {clients} clients: the average acquire wait is {:.3} ms of a {:.3} ms transaction; enlarge the pool or lower the client count",
-                        wait.avg, lat.avg)));
-                }
-            }
             cells.0.push((key, Outcome::Done(cell)));
         }
         pools.0.push((format!("pool_{size}"), cells));
@@ -554,106 +320,8 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
     ctl.phase("database:drop", 100.0);
     ns.drop_all()?;
 
-    // Contract rules (api-spec §4.4), each naming its figure.
-    let avg = |s: &SubTest| s.latency.as_ref().map_or(0.0, |l| l.avg);
-    let lim = |r: &rules::Rule| r.limit;
-    if avg(&complex) > lim(&rules::DB_COMPLEX_MAX_AVG_MS) {
-        complex.recommendations.push(rules::DB_COMPLEX_MAX_AVG_MS.recommend(format!(
-            "Complex query average latency is {:.1} ms (over {} ms): add an index on users.created_at or narrow the join",
-            avg(&complex), lim(&rules::DB_COMPLEX_MAX_AVG_MS))));
-    }
-    for (name, s) in [
-        ("simple", &mut simple),
-        ("complex", &mut complex),
-        ("aggregate", &mut aggregate),
-    ] {
-        let ops = s.throughput.operations_per_second;
-        if ops < lim(&rules::DB_QUERY_MIN_OPS) {
-            s.recommendations
-                .push(rules::DB_QUERY_MIN_OPS.recommend(format!(
-                    "{name} query throughput is {ops:.0} ops/s (under {} ops/s)",
-                    lim(&rules::DB_QUERY_MIN_OPS)
-                )));
-        }
-    }
-    let mut insert_recs = Vec::new();
-    if avg(&insert) > lim(&rules::DB_INSERT_MAX_AVG_MS) {
-        insert_recs.push(rules::DB_INSERT_MAX_AVG_MS.recommend(format!(
-            "Insert average latency is {:.1} ms (over {} ms): batch inserts or relax commit durability", avg(&insert), lim(&rules::DB_INSERT_MAX_AVG_MS))));
-    }
-    if insert.throughput.operations_per_second < lim(&rules::DB_INSERT_MIN_OPS) {
-        insert_recs.push(rules::DB_INSERT_MIN_OPS.recommend(format!(
-            "Insert throughput is {:.0} ops/s (under {} ops/s): each commit waits for a flush; batch rows per transaction",
-            insert.throughput.operations_per_second, lim(&rules::DB_INSERT_MIN_OPS))));
-    }
-    for (s, rule, what) in [
-        (&mut update, rules::DB_UPDATE_MAX_AVG_MS, "Update"),
-        (&mut delete, rules::DB_DELETE_MAX_AVG_MS, "Delete"),
-    ] {
-        if avg(s) > rule.limit {
-            let a = avg(s);
-            s.recommendations.push(rule.recommend(format!(
-                "{what} average latency is {a:.1} ms (over {} ms)",
-                rule.limit
-            )));
-        }
-    }
-    if avg(&transaction) > lim(&rules::DB_TX_MAX_AVG_MS) {
-        transaction
-            .recommendations
-            .push(rules::DB_TX_MAX_AVG_MS.recommend(format!(
-                "Transaction average latency is {:.1} ms (over {} ms)",
-                avg(&transaction),
-                lim(&rules::DB_TX_MAX_AVG_MS)
-            )));
-    }
-    let mut level_recs = Vec::new();
-    let done: Vec<(u64, f64)> = plan
-        .levels
-        .iter()
-        .zip(&levels.0)
-        .filter_map(|(n, (_, o))| match o {
-            Outcome::Done(l) => Some((*n, l.operations_per_second)),
-            Outcome::Not(_) => None,
-        })
-        .collect();
-    if let Some(w) = done
-        .windows(2)
-        .find(|w| w[1].1 < w[0].1 * lim(&rules::DB_CONCURRENCY_MIN_SHARE))
-    {
-        level_recs.push(rules::DB_CONCURRENCY_MIN_SHARE.recommend(format!(
-            "Throughput falls from {:.0} ops/s at concurrency {} to {:.0} ops/s at {} (under {} %)",
-            w[0].1,
-            w[0].0,
-            w[1].1,
-            w[1].0,
-            lim(&rules::DB_CONCURRENCY_MIN_SHARE) * 100.0
-        )));
-    }
-    let mut recommendations = cells_recs;
-    if let Some(r) = cache_hit_ratio {
-        if r < lim(&rules::DB_CACHE_MIN_HIT_RATIO) {
-            recommendations.push(rules::DB_CACHE_MIN_HIT_RATIO.recommend(format!(
-                "Cache hit ratio over the measured window is {:.1} % (under {} %): the cache is smaller than the working set",
-                r * 100.0, lim(&rules::DB_CACHE_MIN_HIT_RATIO) * 100.0)));
-        }
-    }
-    for s in [
-        &simple,
-        &complex,
-        &aggregate,
-        &update,
-        &delete,
-        &transaction,
-    ] {
-        recommendations.extend(s.recommendations.iter().cloned());
-    }
-    recommendations.extend(insert_recs.iter().cloned());
-    recommendations.extend(level_recs.iter().cloned());
-
     let window_ms = plan.window(RATE_MS).as_secs_f64() * 1e3;
-    let _ = started;
-    Ok(DatabaseReport {
+    let mut report = DatabaseReport {
         query_performance: Outcome::Done(QueryPerformance {
             simple,
             complex,
@@ -663,14 +331,14 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             latency: insert.latency,
             throughput: insert.throughput,
             batch_insert_performance: batches,
-            recommendations: insert_recs,
+            recommendations: Vec::new(),
         }),
         update_performance: Outcome::Done(update),
         delete_performance: Outcome::Done(delete),
         transaction_performance: Outcome::Done(transaction),
         concurrent_load: Outcome::Done(ConcurrentLoad {
             results: levels,
-            recommendations: level_recs,
+            recommendations: Vec::new(),
         }),
         transaction_rates: rates,
         pool_efficiency: pools,
@@ -699,32 +367,8 @@ fn run(plan: &DatabasePlan, ctl: &Arc<RunControl>) -> BenchResult<DatabaseReport
             load_ms,
             sqlite,
         },
-        recommendations,
-    })
-}
-
-fn cell_recommendations(
-    script: Script,
-    clients: u64,
-    c: &RateCell,
-    scale: f64,
-) -> Vec<Recommendation> {
-    let mut out = Vec::new();
-    let total = c.transactions + c.failed;
-    if total > 0 {
-        let pct = c.failed as f64 * 100.0 / total as f64;
-        if pct > rules::DB_MAX_FAILED_PERCENT.limit {
-            out.push(rules::DB_MAX_FAILED_PERCENT.recommend(format!(
-                "{} at {clients} clients: {pct:.1} % of transactions failed ({} of {total})",
-                script.name(),
-                c.failed
-            )));
-        }
-    }
-    if script == Script::TpcbLike && (clients as f64) > scale.max(1.0) {
-        out.push(rules::DB_SCALE_BELOW_CLIENTS.recommend(format!(
-            "tpcb_like at {clients} clients on scale {scale}: clients contend on {} branch row(s); pgbench advises scale ≥ clients",
-            scale.ceil().max(1.0))));
-    }
-    out
+        recommendations: Vec::new(),
+    };
+    recommend::apply(&mut report);
+    Ok(report)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::bench::registry::builtin;
+use crate::bench::registry::{builtin, Validate};
 
 fn plan(opts: Value) -> DatabasePlan {
     DatabaseBenchmark::decode(&opts)
