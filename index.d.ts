@@ -705,3 +705,90 @@ export class NetworkStorageBenchmark extends SystemBenchmark {
   emit(event: 'progress', p: BenchProgress): boolean;
   listenerCount(event: 'progress'): number;
 }
+
+// ---- DatabaseBenchmark (registry name 'database_performance') ----
+
+/** The original's injection point: when given, the contract sub-tests drive it, timed in JS. */
+export interface DbService {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }>;
+  insert(table: string, data: Record<string, unknown>): Promise<{ insertedId: unknown }>;
+  update(table: string, id: unknown, data: Record<string, unknown>): Promise<{ modifiedCount: number }>;
+  delete(table: string, id: unknown): Promise<{ deletedCount: number }>;
+  transaction(ops: unknown[]): Promise<{ success: boolean }>;
+}
+
+/** DatabaseBenchmark options (see README "Database benchmark"). */
+export interface DatabaseOptions extends BenchmarkOptions {
+  /** `postgres://`, `postgresql://`, `mysql://`, `mariadb://` or `sqlite:PATH`; else `DATABASE_URL`, else a scratch SQLite file. */
+  url?: string;
+  /** Folder of the scratch SQLite file (default: the system temp folder). */
+  directory?: string;
+  /** pgbench `-s`: 100 000 accounts per unit (default 0.1). */
+  scale?: number;
+  /** Seed of the data set (default: from the clock; always reported). */
+  seed?: number;
+  /** Client counts of `transactionRates` (default [1, 10]). */
+  clients?: number[];
+  /** Every throughput window and rate cell, ms (default: the contract's 8–15 s, 10 s per cell). */
+  duration?: number;
+  /** Latency samples of every sub-test (default: the contract's counts). */
+  samples?: number;
+  /** Concurrency levels (default [1, 5, 10, 25, 50, 100]). */
+  concurrencyLevels?: number[];
+  /** Pool sizes of `poolEfficiency` (default [cores × 2 + 1]). */
+  poolSize?: number[];
+  /** Shrinks samples, windows (1 s), levels and batch sizes. */
+  quickTest?: boolean;
+  /** Time this service instead of a database (original behaviour). */
+  dbService?: DbService;
+}
+
+/** `{ latency, throughput, recommendations }` of one sub-test. */
+export interface DbSubTest {
+  latency: BenchLatency | LatencyStats | null;
+  throughput: { operationsPerSecond: number; totalOperations: number; totalTime: number; avgOperationTime: number | null; operations: Array<{ duration: number; timestamp: number }>; [k: string]: unknown };
+  recommendations: BenchRecommendation[];
+}
+
+/** `transactionRates.<script>.clients_<n>`: pgbench-comparable figures. */
+export interface DbRateCell {
+  tps: number; tpsIncludingConnections: number;
+  latency: { avg: number; p50: number; p95: number; p99: number; max: number } | null;
+  transactions: number; failed: number; durationMs: number; connectMs: number; reconnects: number;
+  cacheHitRatio: number | null;
+}
+
+/** What `DatabaseBenchmark#run` resolves to (`transactionRates`, `cacheHitRatio`, `conditions` absent with `dbService`). */
+export interface DatabaseResult {
+  success: true; timestamp: number;
+  results: {
+    queryPerformance: { simple: DbSubTest; complex: DbSubTest; aggregate: DbSubTest };
+    insertPerformance: DbSubTest & { batchInsertPerformance: Record<string, { latency: BenchLatency | LatencyStats | null; itemsPerSecond: number }> };
+    updatePerformance: DbSubTest;
+    deletePerformance: DbSubTest;
+    transactionPerformance: DbSubTest;
+    concurrentLoad: { results: Record<string, { totalTime: number; operationsPerSecond: number } | { status: 'unavailable'; reason: string; hint?: string }>; recommendations: BenchRecommendation[] };
+    transactionRates?: Record<'select_only' | 'tpcb_like', Record<string, DbRateCell | { status: 'unavailable'; reason: string; hint?: string }>>;
+    poolEfficiency?: Record<string, Record<string, {
+      tps: number; acquireWait: DbRateCell['latency']; latency: DbRateCell['latency']; utilisation: number;
+      timeouts: number; transactions: number; failed: number; durationMs: number;
+    } | { status: 'unavailable'; reason: string; hint?: string }>>;
+    cacheHitRatio?: number | null;
+    conditions?: {
+      engine: 'sqlite' | 'postgresql' | 'mysql'; serverVersion: string; target: string; tablePrefix: string;
+      scale: number; accounts: number; seed: number; clients: number[]; threads: number; durationMs: number;
+      samples: number; concurrencyLevels: number[]; poolSizes: number[]; shortRun: boolean; loadMs: number;
+      sqlite: { journalMode: string; synchronous: string; pageSize: string } | null;
+    };
+    recommendations?: BenchRecommendation[];
+  };
+}
+
+/** Real SQL on SQLite (default), PostgreSQL or MariaDB/MySQL; also an EventEmitter (`progress`). */
+export class DatabaseBenchmark extends SystemBenchmark {
+  static registryName: 'database_performance';
+  constructor(config?: DatabaseOptions & { framework?: PerformanceBenchmarkingFramework; signal?: AbortSignal });
+  run(): Promise<DatabaseResult>;
+  on(event: 'progress', listener: (p: BenchProgress) => void): this;
+  off(event: 'progress', listener: (p: BenchProgress) => void): this;
+}

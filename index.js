@@ -9,6 +9,7 @@ const { NovaCronPerformanceSystem } = require('./lib/system');
 const { PerformanceBenchmarkingFramework } = require('./lib/framework');
 const { SystemBenchmark, MLEStarBenchmark } = require('./lib/benchmarks');
 const { NetworkStorageBenchmark } = require('./lib/network-storage');
+const { DatabaseBenchmark } = require('./lib/database-benchmark');
 const profiles = require('./lib/profiles');
 const metrics = require('./lib/metrics');
 
@@ -17,6 +18,7 @@ module.exports = {
   PerformanceBenchmarkingFramework,
   SystemBenchmark,
   NetworkStorageBenchmark,
+  DatabaseBenchmark,
   MLEStarBenchmark,
   PerformanceMetricsCollector: metrics.PerformanceMetricsCollector,
   SystemMetricsCollector: metrics.SystemMetricsCollector,

@@ -6,7 +6,7 @@ const perf = require('..');
 test('exports exactly the built components of api-spec §1, none as a placeholder', () => {
   assert.deepEqual(Object.keys(perf).sort(), [
     'ApplicationMetricsCollector', 'CloudProfile', 'CustomMetricsCollector', 'CustomProfile',
-    'DatabaseMetricsCollector', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
+    'DatabaseBenchmark', 'DatabaseMetricsCollector', 'DevelopmentProfile', 'EdgeProfile', 'EnvironmentProfile',
     'EnvironmentProfileManager', 'HPCProfile', 'MLEStarBenchmark', 'MLInferenceProfile', 'MLTrainingProfile',
     'MLWorkflowMetricsCollector', 'NetworkMetricsCollector', 'NetworkStorageBenchmark', 'NovaCronPerformanceSystem',
     'PerformanceBenchmarkingFramework', 'PerformanceMetricsCollector', 'ProductionProfile', 'ProfileOptimizer',
@@ -22,6 +22,7 @@ test('inheritance matches the original', () => {
   const { EventEmitter } = require('node:events');
   assert.ok(perf.MLEStarBenchmark.prototype instanceof perf.SystemBenchmark);
   assert.ok(perf.NetworkStorageBenchmark.prototype instanceof perf.SystemBenchmark);
+  assert.ok(perf.DatabaseBenchmark.prototype instanceof perf.SystemBenchmark);
   assert.ok(perf.PerformanceBenchmarkingFramework.prototype instanceof EventEmitter);
   assert.ok(!(perf.NovaCronPerformanceSystem.prototype instanceof EventEmitter));
   assert.ok(perf.PerformanceMetricsCollector.prototype instanceof EventEmitter);

@@ -225,7 +225,7 @@ test('bad input: each error names the field, the value and what is accepted', as
   const fw = framework(t);
   assert.throws(() => fw.registerBenchmark('x', {}), (e) => e instanceof TypeError && /^Benchmark must be a class: got \{\} for 'x'/.test(e.message));
   assert.throws(() => fw.registerBenchmark('../x', Quick), (e) => e instanceof TypeError && /benchmark name: got "\.\.\/x"/.test(e.message));
-  await assert.rejects(fw.runBenchmark('vm_operations'), { message: "Benchmark 'vm_operations' not found (registered: network_storage)" });
+  await assert.rejects(fw.runBenchmark('vm_operations'), { message: "Benchmark 'vm_operations' not found (registered: network_storage, database_performance)" });
   fw.registerBenchmark('q', Quick);
   await assert.rejects(fw.runBenchmark('q', { samples: -1 }), (e) => e instanceof RangeError && /config\.samples: got -1/.test(e.message));
   await assert.rejects(fw.runBenchmark('q', { iterations: 'x' }), TypeError);

@@ -101,6 +101,8 @@ function safeInstance(name, ctor, dir) {
       return new ctor({ storageLocation: own('metrics'), gpu: false, collectionInterval: 1000 });
     case 'NetworkStorageBenchmark':
       return new ctor({ storage: false, network: false });
+    case 'DatabaseBenchmark':
+      return new ctor({ directory: dir, scale: 0.001, duration: 10, samples: 1, clients: [1], concurrencyLevels: [1], poolSize: [1], quickTest: true });
     case 'ProfileOptimizer':
       return new ctor({}, {});
     case 'CustomProfile':

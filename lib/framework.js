@@ -14,11 +14,12 @@ const { weakDeliver } = require('./lifecycle');
 const check = require('./validate');
 const { builtinTable } = require('./builtin-benchmark');
 const { NetworkStorageBenchmark } = require('./network-storage');
+const { DatabaseBenchmark } = require('./database-benchmark');
 const { RunDeadline } = require('./run-guard');
 
 const DAY_MS = 86_400_000;
 /** Built-in benchmarks every framework has: the core registry's names, each with its JS class. */
-const DEFAULT_BENCHMARKS = builtinTable([NetworkStorageBenchmark]);
+const DEFAULT_BENCHMARKS = builtinTable([NetworkStorageBenchmark, DatabaseBenchmark]);
 /** Events that originate in core threads and cross the native bridge. */
 const CORE_EVENTS = new Set(['metrics:collected']);
 /** How long a timed-out benchmark gets to finish its cleanup after the abort. */

@@ -10,11 +10,13 @@
 //! - [`net`]: the peer (sink, echo, UDP receiver, tiny HTTP responder) and the TCP/UDP
 //!   clients measured against it, iperf3- and netperf-style.
 //! - [`http`]: closed-loop and open-loop (wrk2-style) HTTP/1.1 load.
+//! - [`database`]: `database_performance`, real SQL on SQLite, PostgreSQL or MariaDB.
 //! - [`network_storage`]: `network_storage`, the whole suite: plan, run, typed report.
 //! - [`registry`]: the [`registry::Benchmark`] trait and the static table of built-ins.
 //! - [`rules`]: every recommendation threshold, each with its reason.
 
 pub mod control;
+pub mod database;
 pub mod http;
 pub mod latency;
 pub mod net;

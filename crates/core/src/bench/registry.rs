@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::control::RunControl;
+use super::database::DatabaseBenchmark;
 use super::network_storage::NetworkStorage;
 use super::{BenchError, BenchResult};
 
@@ -110,7 +111,10 @@ impl BuiltinSpec {
 }
 
 /// Every built-in benchmark, by registry name.
-pub static BUILTINS: &[BuiltinSpec] = &[BuiltinSpec::of::<NetworkStorage>()];
+pub static BUILTINS: &[BuiltinSpec] = &[
+    BuiltinSpec::of::<NetworkStorage>(),
+    BuiltinSpec::of::<DatabaseBenchmark>(),
+];
 
 /// Registry names of the built-ins.
 pub fn names() -> Vec<&'static str> {
@@ -136,7 +140,7 @@ mod tests {
 
     #[test]
     fn builtins_are_found_by_name_and_check_their_options() {
-        assert_eq!(names(), vec!["network_storage"]);
+        assert_eq!(names(), vec!["network_storage", "database_performance"]);
         let spec = builtin("network_storage").unwrap();
         assert!(spec.phases.iter().any(|p| p.prefix == "storage:"));
         let run = spec
@@ -159,7 +163,7 @@ mod tests {
         let e = builtin("nope").err().unwrap();
         assert_eq!(
             e.to_string(),
-            "benchmark: got \"nope\" (accepted: one of 'network_storage')"
+            "benchmark: got \"nope\" (accepted: one of 'network_storage', 'database_performance')"
         );
     }
 }

@@ -102,6 +102,30 @@ rules! {
         "Under 99 % successful requests fails a typical availability target.";
     SUCCESS_WARN_PERCENT = 99.9, "reliability", "medium",
         "Under 99.9 % successful requests is worth a look before production.";
+    DB_COMPLEX_MAX_AVG_MS = 500.0, "optimization", "medium",
+        "A join-and-sort query averaging over 500 ms lacks an index or scans too much.";
+    DB_QUERY_MIN_OPS = 100.0, "performance", "high",
+        "Under 100 sequential queries/s on one connection: each query costs over 10 ms.";
+    DB_INSERT_MAX_AVG_MS = 100.0, "performance", "medium",
+        "A one-row insert averaging over 100 ms: commits wait on slow flushes.";
+    DB_INSERT_MIN_OPS = 500.0, "scalability", "medium",
+        "Under 500 one-row inserts/s: commit-per-row is fsync-bound on this target.";
+    DB_UPDATE_MAX_AVG_MS = 50.0, "optimization", "medium",
+        "A primary-key update averaging over 50 ms: locking or flushes dominate.";
+    DB_DELETE_MAX_AVG_MS = 30.0, "optimization", "medium",
+        "A primary-key delete averaging over 30 ms: locking or flushes dominate.";
+    DB_TX_MAX_AVG_MS = 200.0, "performance", "high",
+        "A three-statement transaction averaging over 200 ms holds locks too long.";
+    DB_CONCURRENCY_MIN_SHARE = 0.8, "scalability", "medium",
+        "Throughput at a concurrency level under 80 % of the level before: contention.";
+    DB_CACHE_MIN_HIT_RATIO = 0.9, "configuration", "medium",
+        "A cache hit ratio under 90 % over the window: the cache is smaller than the working set.";
+    DB_MAX_FAILED_PERCENT = 1.0, "reliability", "high",
+        "Over 1 % failed transactions: lock timeouts, serialization failures or lost connections.";
+    DB_POOL_WAIT_SHARE = 0.5, "scalability", "medium",
+        "Clients waiting on the pool for over half a transaction's time: the pool is too small.";
+    DB_SCALE_BELOW_CLIENTS = f64::NAN, "configuration", "info",
+        "tpcb_like with more clients than branches measures row contention (pgbench: scale >= clients).";
 }
 
 #[cfg(test)]
