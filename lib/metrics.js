@@ -44,11 +44,13 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
   constructor(config = {}) {
     super();
     check.plainObject('config', config);
-    const interval = config.collectionInterval ?? config.updateInterval ?? 5000;
+    // The sampling and storage defaults are the core's (one place); the rest are this class's.
+    const defaults = native.collectorDefaults();
+    const interval = config.collectionInterval ?? config.updateInterval ?? defaults.collectionInterval;
     this.config = {
-      storageInterval: 60_000,
-      retentionPeriod: 7 * DAY_MS,
-      storageLocation: './metrics-data',
+      storageInterval: defaults.storageInterval,
+      retentionPeriod: defaults.retentionPeriod,
+      storageLocation: defaults.storageLocation,
       enableRealtime: true,
       enableHistorical: true,
       enableAggregation: true,

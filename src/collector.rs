@@ -257,3 +257,11 @@ impl NativeCollector {
         self.collector.last_sample().unwrap_or(Value::Null)
     }
 }
+
+/// The collector's defaults under their JS option names (`collectionInterval`,
+/// `storageInterval`, `retentionPeriod` in ms, `storageLocation`): the core's values, so that
+/// the JS class shows the same ones the core applies.
+#[napi(catch_unwind)]
+pub fn collector_defaults() -> Value {
+    novacron_perf_core::collect::config::defaults_json()
+}

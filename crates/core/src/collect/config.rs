@@ -11,6 +11,25 @@ use super::CollectError;
 
 /// Shortest sampling period: 1 s must work; below 100 ms the collector's own cost shows.
 pub const MIN_INTERVAL_MS: u64 = 100;
+/// `collectionInterval` when neither it nor the profile's `updateInterval` is given, ms.
+pub const DEFAULT_INTERVAL_MS: u64 = 5000;
+/// `storageInterval` by default: store flushes once a minute, ms.
+pub const DEFAULT_STORAGE_INTERVAL_MS: u64 = 60_000;
+/// `retentionPeriod` by default: 7 days of raw samples, ms.
+pub const DEFAULT_RETENTION_MS: u64 = 7 * 86_400_000;
+/// `storageLocation` by default.
+pub const DEFAULT_STORAGE_LOCATION: &str = "./metrics-data";
+
+/// The defaults above as the JS option names, for the JS class to show in its `config`
+/// (the one place these values are written).
+pub fn defaults_json() -> Value {
+    serde_json::json!({
+        "collectionInterval": DEFAULT_INTERVAL_MS,
+        "storageInterval": DEFAULT_STORAGE_INTERVAL_MS,
+        "retentionPeriod": DEFAULT_RETENTION_MS,
+        "storageLocation": DEFAULT_STORAGE_LOCATION,
+    })
+}
 
 /// Settings of one collector, already defaulted by the JS class.
 #[derive(Debug, Clone)]
@@ -62,16 +81,16 @@ impl CollectorConfig {
                 },
             }
         };
-        let interval_ms = ms("collectionInterval", 5000, MIN_INTERVAL_MS)?;
-        let storage_interval_ms = ms("storageInterval", 60_000, 1000)?;
-        let retention_ms = ms("retentionPeriod", 7 * 86_400_000, 60_000)?;
+        let interval_ms = ms("collectionInterval", DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS)?;
+        let storage_interval_ms = ms("storageInterval", DEFAULT_STORAGE_INTERVAL_MS, 1000)?;
+        let retention_ms = ms("retentionPeriod", DEFAULT_RETENTION_MS, 60_000)?;
         let historical = v
             .get("enableHistorical")
             .and_then(Value::as_bool)
             .unwrap_or(true);
         let storage_dir = match v.get("storageLocation") {
             Some(Value::String(s)) if !s.is_empty() => Some(PathBuf::from(s)),
-            None | Some(Value::Null) => Some(PathBuf::from("./metrics-data")),
+            None | Some(Value::Null) => Some(PathBuf::from(DEFAULT_STORAGE_LOCATION)),
             Some(other) => {
                 return Err(CollectError::Invalid(format!(
                     "storageLocation: got {other} (accepted: a non-empty folder path)"
