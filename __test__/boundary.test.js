@@ -49,14 +49,17 @@ async function walkChild(dir) {
     await Promise.race([out.then(() => {}, (err) => checkError(label, err)), new Promise((r) => setTimeout(r, 200))]);
   };
   const made = [];
+  // A store folder has one writer at a time: each instance gets folders of its own.
+  let instances = 0;
+  const own = (what) => path.join(dir, `${what}-${++instances}`);
   const instance = (name, ctor) => {
     switch (name) {
       case 'NovaCronPerformanceSystem':
-        return new ctor({ autoStart: false, dataPath: path.join(dir, 'data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
+        return new ctor({ autoStart: false, dataPath: own('data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
       case 'PerformanceBenchmarkingFramework':
         return new ctor({ metricsPath: path.join(dir, 'fw'), startMonitoring: false });
       case 'PerformanceMetricsCollector':
-        return new ctor({ storageLocation: path.join(dir, 'metrics'), gpu: false });
+        return new ctor({ storageLocation: own('metrics'), gpu: false });
       case 'NetworkStorageBenchmark':
         return new ctor({ storage: false, network: false });
       case 'ProfileOptimizer':
