@@ -201,7 +201,12 @@ export class PerformanceBenchmarkingFramework extends EventEmitter {
   calculateImprovements(targetMetrics: Record<string, number>, result: any): Promise<Record<string, { before: number; after: number; improvement: number; absolute: number }>>;
   generateRecommendations(): Promise<Array<{ type: 'performance'; category: 'cpu' | 'memory'; severity: 'high'; message: string; metrics: Record<string, number> }>>;
   generateReport(timeRange?: { hours?: number }): Promise<any>;
+  /** Stops sampling and ends the native event thread (startSystemMonitoring brings it back). */
   shutdown(): Promise<void>;
+  /** Ends the native event thread now (queued events are still delivered); shutdown calls it. */
+  releaseEvents(): void;
+  /** Delivers core events again after releaseEvents; startSystemMonitoring calls it. */
+  resumeEvents(): void;
   on(event: FrameworkEvent, listener: (...args: any[]) => void): this;
   once(event: FrameworkEvent, listener: (...args: any[]) => void): this;
 }

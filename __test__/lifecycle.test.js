@@ -304,3 +304,65 @@ test('30 create/start/stop cycles of a framework and a collector leave no thread
   assert.ok(after.threads <= before.threads, `threads ${before.threads} -> ${after.threads}`);
   assert.ok(after.fds <= before.fds, `descriptors ${before.fds} -> ${after.fds}`);
 });
+
+test('a closed collector, a shut-down framework and a closed system hold no event thread while still referenced', linuxOnly, async (t) => {
+  const dir = tempDir(t);
+  // A stopped component whose JS object stays reachable (a caller's variable, a suspended
+  // async frame) must not keep its native event thread until it is collected.
+  const script = `
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const { PerformanceMetricsCollector, PerformanceBenchmarkingFramework, NovaCronPerformanceSystem } = require('.');
+    const dir = ${JSON.stringify(dir)};
+    const events = () => fs.readdirSync('/proc/self/task').filter((id) => {
+      try {
+        return fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim() === 'novacron-events';
+      } catch {
+        return false;
+      }
+    }).length;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    async function settle(target) {
+      for (let i = 0; i < 100 && events() > target; i++) {
+        global.gc();
+        await sleep(50);
+      }
+      return events();
+    }
+    const kept = [];
+    (async () => {
+      const before = await settle(0);
+      const c = new PerformanceMetricsCollector({ collectionInterval: 100, gpu: false, storageLocation: path.join(dir, 'm') });
+      kept.push(c);
+      await c.start();
+      await c.collectMetrics();
+      await c.stop();
+      await c.close();
+      const fw = new PerformanceBenchmarkingFramework({ metricsPath: path.join(dir, 'fw'), samplingInterval: 100 });
+      kept.push(fw);
+      await fw.shutdown();
+      const s = new NovaCronPerformanceSystem({ environment: 'development', autoStart: false, profilePath: path.join(dir, 'p'), dataPath: path.join(dir, 'data'), metrics: { gpu: false } });
+      kept.push(s);
+      await s.initialize();
+      await s.start();
+      await s.close();
+      const closed = await settle(before);
+      // A shut-down framework that monitors again gets its events back, and lets go again.
+      const fw2 = new PerformanceBenchmarkingFramework({ metricsPath: path.join(dir, 'fw2'), samplingInterval: 100 });
+      kept.push(fw2);
+      await fw2.shutdown();
+      const sample = new Promise((r) => fw2.once('metrics:collected', r));
+      fw2.startSystemMonitoring();
+      const resumed = await Promise.race([sample.then(() => true), sleep(5000).then(() => false)]);
+      await fw2.shutdown();
+      const after = await settle(before);
+      console.log(JSON.stringify({ before, closed, resumed, after, kept: kept.length }));
+    })();
+  `;
+  const r = await child(script, ['--expose-gc']).done;
+  assert.equal(r.code, 0, r.err);
+  const { before, closed, resumed, after } = JSON.parse(r.out.trim().split('\n').pop());
+  assert.equal(closed, before, `event threads ${before} -> ${closed} with the closed components still referenced`);
+  assert.equal(resumed, true, 'a framework monitoring again after shutdown delivers metrics:collected');
+  assert.equal(after, before, `event threads ${before} -> ${after} after the second shutdown`);
+});

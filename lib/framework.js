@@ -74,6 +74,7 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
     // keep the framework alive, so an unreferenced framework is collected and its native
     // half (sampler, event thread) released with it.
     this.native.subscribe(weakDeliver(this));
+    this.eventsLive = true;
     this.on('newListener', (event) => {
       if (CORE_EVENTS.has(event)) this.native.setEventInterest(event, true);
     });
@@ -297,6 +298,7 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
 
   /** Starts the system sampler (every `samplingInterval` ms; see `attachCollector`). */
   startSystemMonitoring() {
+    this.resumeEvents();
     this.native.startSampling();
   }
 
@@ -461,8 +463,27 @@ class PerformanceBenchmarkingFramework extends SafeEventEmitter {
   /** Stops sampling (persisting the series), waits for running benchmarks, emits `framework:shutdown`. */
   async shutdown() {
     this.stopSystemMonitoring();
+    this.releaseEvents();
     while (this.activeTests.size > 0) await new Promise((r) => setTimeout(r, 50));
     this.emit('framework:shutdown');
+  }
+
+  /**
+   * Ends the native event thread now (the events already queued are still delivered), not
+   * when the framework is collected: a shut-down framework holds no thread even while
+   * something still references it. `startSystemMonitoring()` brings it back.
+   */
+  releaseEvents() {
+    if (!this.eventsLive) return;
+    this.eventsLive = false;
+    this.native.unsubscribe();
+  }
+
+  /** Delivers core events again after `releaseEvents()`. */
+  resumeEvents() {
+    if (this.eventsLive) return;
+    this.native.subscribe(weakDeliver(this));
+    this.eventsLive = true;
   }
 }
 

@@ -226,7 +226,15 @@ class PerformanceMetricsCollector extends SafeEventEmitter {
     await this.lifecycle.close(async () => {
       await this.endCollecting();
       stopped = true;
-    }, () => this.native.close());
+    }, async () => {
+      try {
+        await this.native.close();
+      } finally {
+        // Ends the event thread now, not when this object is collected: a closed
+        // collector holds no thread even while something still references it.
+        this.native.unsubscribe();
+      }
+    });
     if (stopped) this.emit('collection:stopped');
   }
 

@@ -95,7 +95,10 @@ class NovaCronPerformanceSystem {
       // Undo the half-built system: release the collector's store and remove the folders
       // this call created, so that a refused option leaves the disk as it found it.
       if (collector) await collector.close().catch(() => {});
-      if (framework) framework.stopSystemMonitoring();
+      if (framework) {
+        framework.stopSystemMonitoring();
+        framework.releaseEvents();
+      }
       if (created) await fs.rm(created, { recursive: true, force: true }).catch(() => {});
       throw err;
     }
@@ -169,7 +172,12 @@ class NovaCronPerformanceSystem {
     await this.lifecycle.close(
       () => this.endComponents(),
       async () => {
-        if (this.metricsCollector) await this.metricsCollector.close();
+        try {
+          if (this.metricsCollector) await this.metricsCollector.close();
+        } finally {
+          // A closed system holds no event thread, even while it is still referenced.
+          if (this.framework) this.framework.releaseEvents();
+        }
       },
     );
   }

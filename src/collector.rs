@@ -52,10 +52,16 @@ impl NativeCollector {
         })
     }
 
-    /// Delivers core events to `callback({ name, payload })`; callable once.
+    /// Delivers core events to `callback({ name, payload })`; again only after `unsubscribe`.
     #[napi(catch_unwind)]
     pub fn subscribe(&mut self, callback: Function<Value, ()>) -> napi::Result<()> {
         self.events.subscribe(callback)
+    }
+
+    /// Ends the event thread (queued events are still delivered); false when not subscribed.
+    #[napi(catch_unwind)]
+    pub fn unsubscribe(&mut self) -> bool {
+        self.events.unsubscribe()
     }
 
     /// Tells the core whether JS listens to event `name`.

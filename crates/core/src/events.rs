@@ -16,6 +16,10 @@ use serde::Serialize;
 /// Capacity of the channel: at 1 sample/s this is over 17 minutes of backlog.
 pub const CHANNEL_CAPACITY: usize = 1024;
 
+/// Name of the event [`EventBus::wake`] sends: no component emits it, and a drain loop
+/// never hands it on.
+pub const WAKE_EVENT: &str = "";
+
 /// One event: its JS name (from api-spec §13.2) and its JSON payload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -92,6 +96,15 @@ impl EventBus {
         };
     }
 
+    /// Wakes the loop draining the receiver (so that it can see a stop request), whatever
+    /// the interest; not counted. Never blocks: a full channel already has events to wake it.
+    pub fn wake(&self) {
+        let _ = self.tx.try_send(Event {
+            name: WAKE_EVENT,
+            payload: serde_json::Value::Null,
+        });
+    }
+
     /// Current counters.
     pub fn stats(&self) -> EventStats {
         EventStats {
@@ -132,5 +145,13 @@ mod tests {
         bus.set_interest("x", false);
         bus.emit_with("x", || 0);
         assert_eq!(bus.stats().skipped, 1);
+    }
+
+    #[test]
+    fn wake_reaches_the_receiver_without_interest_or_counting() {
+        let (bus, rx) = EventBus::new();
+        bus.wake();
+        assert_eq!(rx.try_recv().unwrap().name, WAKE_EVENT);
+        assert_eq!(bus.stats(), EventStats::default());
     }
 }
