@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const perf = require('..');
-const { tempDir } = require('./helpers');
+const { tempDir, quietInstance } = require('./helpers');
 
 const OPTIMIZE = ['optimizeCPUSettings', 'optimizeMemorySettings', 'optimizeIOSettings', 'optimizeNetworkSettings', 'optimizeMLSettings'];
 
@@ -49,33 +49,8 @@ async function walkChild(dir) {
     await Promise.race([out.then(() => {}, (err) => checkError(label, err)), new Promise((r) => setTimeout(r, 200))]);
   };
   const made = [];
-  // A store folder has one writer at a time: each instance gets folders of its own.
-  let instances = 0;
-  const own = (what) => path.join(dir, `${what}-${++instances}`);
-  const instance = (name, ctor) => {
-    switch (name) {
-      case 'NovaCronPerformanceSystem':
-        return new ctor({ autoStart: false, dataPath: own('data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
-      case 'PerformanceBenchmarkingFramework':
-        return new ctor({ metricsPath: path.join(dir, 'fw'), startMonitoring: false });
-      case 'PerformanceMetricsCollector':
-        return new ctor({ storageLocation: own('metrics'), gpu: false });
-      case 'NetworkStorageBenchmark':
-        return new ctor({ storage: false, network: false });
-      case 'DatabaseBenchmark':
-        return new ctor({ directory: dir, scale: 0.001, duration: 10, samples: 1, clients: [1], concurrencyLevels: [1], poolSize: [1], quickTest: true });
-      case 'ProfileOptimizer':
-        return new ctor({}, {});
-      case 'CustomProfile':
-        return new ctor('walk', {});
-      case 'EnvironmentProfileManager':
-        return new ctor({ profilesPath: path.join(dir, 'profiles') });
-      case 'EnvironmentProfile':
-        return Object.create(ctor.prototype);
-      default:
-        return new ctor({});
-    }
-  };
+  const instance = (name, ctor) => quietInstance(name, ctor, dir);
+
   // A string of 100 000 characters as well: no message may echo it whole.
   const VALUES = [null, undefined, 42, 'x', 'x'.repeat(100_000)];
   for (const [name, ctor] of Object.entries(mod)) {

@@ -14,6 +14,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { quietInstance } = require('./helpers');
 
 const BATCHES = 8;
 const CALLS_PER_BATCH = 40;
@@ -86,35 +87,6 @@ function hostileValues() {
 
 /** Methods never called with a function or with defaults: they would measure for real for seconds (a separate issue item). */
 const LONG_RUNNING = new Set(['measureThroughput', 'measureLatency', 'run', 'runBenchmark', 'runBenchmarkSuite', 'benchmarkProfile']);
-
-/** Methods that would start real work on defaults; called only on instances built from safe options. */
-let instances = 0;
-function safeInstance(name, ctor, dir) {
-  // A store folder has one writer at a time: each instance gets folders of its own.
-  const own = (what) => path.join(dir, `${what}-${++instances}`);
-  switch (name) {
-    case 'NovaCronPerformanceSystem':
-      return new ctor({ autoStart: false, dataPath: own('data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
-    case 'PerformanceBenchmarkingFramework':
-      return new ctor({ metricsPath: path.join(dir, 'fw'), startMonitoring: false });
-    case 'PerformanceMetricsCollector':
-      return new ctor({ storageLocation: own('metrics'), gpu: false, collectionInterval: 1000 });
-    case 'NetworkStorageBenchmark':
-      return new ctor({ storage: false, network: false });
-    case 'DatabaseBenchmark':
-      return new ctor({ directory: dir, scale: 0.001, duration: 10, samples: 1, clients: [1], concurrencyLevels: [1], poolSize: [1], quickTest: true });
-    case 'ProfileOptimizer':
-      return new ctor({}, {});
-    case 'CustomProfile':
-      return new ctor('fuzz', {});
-    case 'EnvironmentProfileManager':
-      return new ctor({ profilesPath: path.join(dir, 'profiles') });
-    case 'EnvironmentProfile':
-      return Object.create(ctor.prototype);
-    default:
-      return new ctor({});
-  }
-}
 
 /** Every callable name on `obj`'s prototype chain below Object.prototype. */
 function methodsOf(obj) {
@@ -191,7 +163,7 @@ async function runChild(seed, batch, dir) {
   const log = [];
   // Warm up the thread pools the runtime starts once per process, so the thread count
   // after the batch compares like with like.
-  const warm = safeInstance('PerformanceMetricsCollector', perf.PerformanceMetricsCollector, dir);
+  const warm = quietInstance('PerformanceMetricsCollector', perf.PerformanceMetricsCollector, dir);
   await warm.getMetrics({ limit: 1 }).catch(() => {});
   await release(warm);
   const threadsBefore = threadCount();
@@ -211,7 +183,7 @@ async function runChild(seed, batch, dir) {
       method = pick(statics);
     } else {
       try {
-        target = safeInstance(name, ctor, dir);
+        target = quietInstance(name, ctor, dir);
       } catch (err) {
         problems.push(`${name}: the safe instance failed: ${err && err.message}`);
         continue;

@@ -55,4 +55,37 @@ function spin(ms) {
   while (process.hrtime.bigint() < end);
 }
 
-module.exports = { tempDir, readOnlyDir, spin };
+/**
+ * An instance of the exported class `name` built from options that start nothing on their
+ * own (no autostart, no GPU, store folders of its own, a tiny database run), for the tests
+ * that call every method of every export with hostile values.
+ */
+let instances = 0;
+function quietInstance(name, ctor, dir) {
+  // A store folder has one writer at a time: each instance gets folders of its own.
+  const own = (what) => path.join(dir, `${what}-${++instances}`);
+  switch (name) {
+    case 'NovaCronPerformanceSystem':
+      return new ctor({ autoStart: false, dataPath: own('data'), profilePath: path.join(dir, 'profiles'), metrics: { gpu: false } });
+    case 'PerformanceBenchmarkingFramework':
+      return new ctor({ metricsPath: path.join(dir, 'fw'), startMonitoring: false });
+    case 'PerformanceMetricsCollector':
+      return new ctor({ storageLocation: own('metrics'), gpu: false, collectionInterval: 1000 });
+    case 'NetworkStorageBenchmark':
+      return new ctor({ storage: false, network: false });
+    case 'DatabaseBenchmark':
+      return new ctor({ directory: dir, scale: 0.001, duration: 10, samples: 1, clients: [1], concurrencyLevels: [1], poolSize: [1], quickTest: true });
+    case 'ProfileOptimizer':
+      return new ctor({}, {});
+    case 'CustomProfile':
+      return new ctor('quiet', {});
+    case 'EnvironmentProfileManager':
+      return new ctor({ profilesPath: path.join(dir, 'profiles') });
+    case 'EnvironmentProfile':
+      return Object.create(ctor.prototype);
+    default:
+      return new ctor({});
+  }
+}
+
+module.exports = { tempDir, readOnlyDir, spin, quietInstance };
