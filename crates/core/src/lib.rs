@@ -20,8 +20,10 @@
 //!   pushed ML and custom values) sampled on one clock into the store; the crate's only
 //!   machine sampler.
 //! - [`prometheus`]: the text exposition format and the `/metrics` listener.
-//! - [`bench`]: the built-in benchmarks that measure real work (storage, network, HTTP).
+//! - [`bench`]: the built-in benchmarks that measure real work (storage, network, HTTP,
+//!   databases), behind the `Benchmark` trait and registry of [`bench::registry`].
 //! - [`runtime`]: the one tokio runtime for I/O-bound work (drivers, listeners).
+//! - [`redact`]: passwords out of URLs, for every label and message naming a database.
 #![deny(missing_docs)]
 
 pub mod bench;
@@ -33,6 +35,7 @@ pub mod fsutil;
 pub mod host;
 pub mod profiles;
 pub mod prometheus;
+pub mod redact;
 pub mod runtime;
 pub mod stats;
 pub mod store;

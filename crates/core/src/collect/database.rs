@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use super::rates::{percent, rate2};
 use super::{Reading, Source};
 use crate::prometheus::{Family, MetricKind::*};
+use crate::redact::redact_url;
 use crate::runtime;
 
 /// Time to open a connection (TCP, authentication and session setup).
@@ -72,30 +73,18 @@ impl DbTarget {
         } else {
             return Err(format!(
                 "databases: got {:?} (accepted: a postgres://, postgresql://, mysql:// or mariadb:// URL, sqlite:PATH, or a .db/.sqlite/.sqlite3 file)",
-                redact(url)
+                redact_url(url)
             ));
         };
         if conn.is_empty() || conn == "mysql://" {
             return Err(format!("databases: got {url:?}, which names no database"));
         }
         Ok(DbTarget {
-            name: name.map_or_else(|| redact(url), str::to_owned),
+            name: name.map_or_else(|| redact_url(url), str::to_owned),
             kind,
             url: conn,
         })
     }
-}
-
-/// A URL with its password replaced by `***`, for labels and messages.
-pub fn redact(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.split_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-    }
-    url.to_owned()
 }
 
 /// Cumulative counters of one server, as read.

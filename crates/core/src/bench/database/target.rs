@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::bench::{BenchError, BenchResult};
-use crate::collect::database::redact;
+use crate::redact::redact_url as redact;
 
 /// Time to open one connection (TCP, authentication, session setup).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
