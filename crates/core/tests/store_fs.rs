@@ -242,3 +242,20 @@ fn full_disk_during_flush_keeps_pending_samples() {
     assert_eq!(count(&s), 4 * 3000);
     s.close().unwrap();
 }
+
+#[test]
+fn a_link_at_the_database_name_is_refused_and_its_target_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, b"").unwrap();
+    let dir = tmp.path().join("store");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("history.db")).unwrap();
+    let opened = Store::open(StoreOptions::new(&dir));
+    assert!(opened.is_err(), "the store opened through a planted link");
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"",
+        "the link's target was written"
+    );
+}

@@ -146,9 +146,12 @@ impl Store {
         let err = |e| StoreError::sqlite("open", db_path, e);
         let mut conn = Connection::open_with_flags(
             db_path,
+            // A link planted at the database's name must not turn the store into a writer
+            // of its target (SQLite refuses to open through it).
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )
         .map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
