@@ -35,6 +35,19 @@ pub(super) struct SeriesState {
     pub(super) roll: [RollBlock; 2],
 }
 
+impl SeriesState {
+    /// A series with nothing in memory yet (new, or loaded before its rows are replayed).
+    pub(super) fn new(key: SeriesKey) -> SeriesState {
+        SeriesState {
+            key,
+            head: Vec::new(),
+            flushed: 0,
+            last_ts: None,
+            roll: Default::default(),
+        }
+    }
+}
+
 pub(super) struct State {
     pub(super) series: Vec<SeriesState>,
     pub(super) by_key: HashMap<SeriesKey, SeriesId>,
@@ -195,13 +208,7 @@ impl Store {
             .map_err(|e| StoreError::sqlite("series_id", &self.db_path, e))?;
         let mut st = self.state.write();
         st.by_key.insert(key.clone(), id);
-        st.series.push(SeriesState {
-            key,
-            head: Vec::new(),
-            flushed: 0,
-            last_ts: None,
-            roll: Default::default(),
-        });
+        st.series.push(SeriesState::new(key));
         w.scratch.push(i64::MIN);
         Ok(id)
     }

@@ -42,13 +42,7 @@ pub(super) fn load_state(conn: &Connection, db_path: &Path) -> Result<State, Sto
             .map_err(|e| bad(format!("labels of series {id}: {e}")))?;
         let key = SeriesKey { name, labels };
         st.by_key.insert(key.clone(), SeriesId(id as u32));
-        st.series.push(SeriesState {
-            key,
-            head: Vec::new(),
-            flushed: 0,
-            last_ts: None,
-            roll: Default::default(),
-        });
+        st.series.push(SeriesState::new(key));
     }
     let n = st.series.len() as i64;
     let slot = |sid: i64| -> Result<usize, StoreError> {
