@@ -24,7 +24,8 @@ function threadNames() {
 
 /**
  * Thread names once `pred` holds of them: a Rust thread names itself as it starts, so right
- * after a start a new thread may still carry the process's name for a moment.
+ * after a start a new thread (the collector's, or a statfs probe it spawns, which carries
+ * its parent's name until then) may still carry another name for a moment.
  */
 async function threadNamesWhen(pred) {
   const deadline = Date.now() + 2000;
@@ -34,6 +35,11 @@ async function threadNamesWhen(pred) {
     names = threadNames();
   }
   return names;
+}
+
+/** Names settled on one collector thread (Linux cuts names to 15 characters). */
+function oneCollector(names) {
+  return names.filter((n) => n.startsWith('novacron-collec')).length === 1;
 }
 
 function system(t, config = {}) {
@@ -49,9 +55,6 @@ test('a running system samples the machine on one thread', { skip: process.platf
   const before = threadNames().filter((n) => n.startsWith('novacron-')).length;
   await s.start();
   assert.equal(s.framework.getMonitoringStatus().running, true);
-  // A thread the collector spawns (a statfs probe) carries its parent's name for the moment
-  // before it names itself: wait for the names to settle on one collector thread.
-  const oneCollector = (names) => names.filter((n) => n.startsWith('novacron-collec')).length === 1;
   const started = (await threadNamesWhen(oneCollector)).filter((n) => n.startsWith('novacron-'));
   assert.equal(started.filter((n) => n.startsWith('novacron-collec')).length, 1, `threads: ${started}`);
   assert.equal(started.filter((n) => n.startsWith('novacron-sampl')).length, 0, `threads: ${started}`);
@@ -92,7 +95,6 @@ test('a framework on its own still samples, with a thread it stops', { skip: pro
   const fw = new PerformanceBenchmarkingFramework({ metricsPath: tempDir(t), samplingInterval: 100 });
   t.after(() => fw.shutdown());
   while (fw.getMonitoringStatus().ticks < 2) await new Promise((r) => setTimeout(r, 20));
-  const oneCollector = (names) => names.filter((n) => n.startsWith('novacron-collec')).length === 1;
   assert.equal((await threadNamesWhen(oneCollector)).filter((n) => n.startsWith('novacron-collec')).length, 1);
   fw.stopSystemMonitoring();
   assert.equal(threadNames().filter((n) => n.startsWith('novacron-collec')).length, 0);
